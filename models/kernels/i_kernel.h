@@ -1,0 +1,65 @@
+// An attention kernel turns (shape, block mask) into a trace: it picks the tile
+// sizes, the work-unit layout and split-KV policy of a real implementation.
+//
+// Contract: block_sizes() depends only on the shape and the kernel config, so a
+// mask can be built before the trace; make_trace() must visit exactly the blocks
+// of the mask it is given, each once per query head.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/core/registry.h"
+#include "sim/hw/hw_spec.h"
+#include "sim/trace/trace.h"
+
+namespace attnsim {
+
+struct TileChoice {
+  int64_t max_head_dim = 0;
+  int64_t q_block = 0;
+  int64_t kv_block = 0;
+};
+
+// Parsed from workloads/kernels/<name>.yaml; the timing model reads the
+// timing-related fields, the trace generator the tiling ones.
+struct KernelSpec {
+  std::string name;
+  std::string impl;
+  std::string description;
+  std::string mma_path;              // hardware matrix path, e.g. "wgmma", "mma_sync", "mxu"
+  std::vector<TileChoice> tiles;     // by head dim, ascending
+  int pipeline_stages = 1;           // K/V tiles in flight (TMA / cp.async stages)
+  double softmax_overlap_fraction = 0;  // share of softmax hidden under MMA (0 = serial)
+  bool skips_empty_blocks = true;    // block-sparse aware (false = dense kernel with causal only)
+  int64_t max_kv_splits = 1;         // split-KV limit (decode)
+  bool pack_gqa = false;
+  std::vector<std::string> phases;   // "prefill", "decode"
+
+  const TileChoice& tile_for(int64_t head_dim) const;
+};
+
+class IKernel {
+ public:
+  virtual ~IKernel() = default;
+  virtual const KernelSpec& spec() const = 0;
+  virtual BlockGeometry block_geometry(const AttentionShape& shape) const;
+  virtual Trace make_trace(const AttentionShape& shape, std::shared_ptr<const BlockMask> mask,
+                           const HwSpec& hw) const = 0;
+};
+
+struct KernelEntry {
+  std::string description;
+  std::unique_ptr<IKernel> (*create)(KernelSpec spec) = nullptr;
+};
+using KernelRegistry = Registry<KernelEntry>;
+
+KernelSpec load_kernel_spec(const std::string& path);
+// Name ("fa3") or path to a kernel YAML; names resolve in workloads/kernels/.
+std::unique_ptr<IKernel> make_kernel(const std::string& name_or_path);
+std::vector<std::string> list_kernel_configs();
+// The default kernel for an architecture and phase (e.g. gpu + decode -> flash_decoding).
+std::string default_kernel(const HwSpec& hw, Phase phase);
+
+}  // namespace attnsim

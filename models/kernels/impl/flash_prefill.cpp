@@ -1,0 +1,37 @@
+// FlashAttention-style prefill kernel (FA2 with mma.sync, FA3 with wgmma): one
+// work unit per (batch, query head, query block), visiting that row's KV blocks
+// in order. Dense kernels that only know causal masking (skips_empty_blocks:
+// false) still visit every block up to the last non-empty one.
+#include "models/kernels/i_kernel.h"
+
+namespace attnsim {
+namespace {
+
+class FlashPrefill final : public IKernel {
+ public:
+  explicit FlashPrefill(KernelSpec spec) : spec_(std::move(spec)) {}
+  const KernelSpec& spec() const override { return spec_; }
+
+  Trace make_trace(const AttentionShape& shape, std::shared_ptr<const BlockMask> mask,
+                   const HwSpec& hw) const override {
+    hw.matrix_path(spec_.mma_path);  // fails early with the paths this hardware has
+    TraceTiling tiling;
+    tiling.q_block = mask->geometry().q_block;
+    tiling.kv_block = mask->geometry().kv_block;
+    tiling.kv_splits = 1;
+    tiling.pack_gqa = false;
+    if (!spec_.skips_empty_blocks) mask = std::make_shared<const BlockMask>(contiguous_cover(*mask));
+    return Trace(shape, tiling, mask, make_units(shape, tiling, *mask), spec_.name);
+  }
+
+ private:
+  KernelSpec spec_;
+};
+
+std::unique_ptr<IKernel> create(KernelSpec spec) { return std::make_unique<FlashPrefill>(std::move(spec)); }
+
+const Registrar<KernelEntry> kRegister("flash_prefill",
+                                       KernelEntry{"FlashAttention-2/3 style tiled prefill", create});
+
+}  // namespace
+}  // namespace attnsim

@@ -1,0 +1,101 @@
+// Kernel config loading and lookup.
+#include <algorithm>
+#include <filesystem>
+
+#include "models/kernels/i_kernel.h"
+#include "sim/core/paths.h"
+
+namespace attnsim {
+
+const TileChoice& KernelSpec::tile_for(int64_t head_dim) const {
+  for (const TileChoice& t : tiles) {
+    if (head_dim <= t.max_head_dim) return t;
+  }
+  throw Error("kernel '" + name + "' cannot tile head_dim " + std::to_string(head_dim) + "; it supports head_dim <= " +
+              std::to_string(tiles.back().max_head_dim) + " (pick another kernel or a smaller head_dim)");
+}
+
+BlockGeometry IKernel::block_geometry(const AttentionShape& shape) const {
+  const TileChoice& t = spec().tile_for(shape.head_dim);
+  BlockGeometry g;
+  g.batch = shape.batch;
+  g.heads = shape.q_heads;
+  g.q_len = shape.q_len;
+  g.kv_len = shape.kv_len;
+  g.q_offset = shape.q_offset();
+  g.q_block = t.q_block;
+  g.kv_block = t.kv_block;
+  return g;
+}
+
+KernelSpec load_kernel_spec(const std::string& path) {
+  MapReader r(load_yaml_file(path), path);
+  KernelSpec k;
+  k.name = r.string("name");
+  k.impl = r.string("impl");
+  k.description = r.string("description", "");
+  r.allow("sources");
+  k.mma_path = r.string("mma_path");
+  for (MapReader& t : r.map_list("tiles")) {
+    TileChoice c;
+    c.max_head_dim = t.integer("max_head_dim", 1, 1024);
+    c.q_block = t.integer("q_block", 1, 4096);
+    c.kv_block = t.integer("kv_block", 1, 4096);
+    t.finish();
+    if (!k.tiles.empty() && c.max_head_dim <= k.tiles.back().max_head_dim) {
+      t.fail("max_head_dim", "tiles must be listed by ascending max_head_dim");
+    }
+    k.tiles.push_back(c);
+  }
+  k.pipeline_stages = static_cast<int>(r.integer("pipeline_stages", 1, 16));
+  k.softmax_overlap_fraction = r.number("softmax_overlap_fraction", 0.0, 1.0);
+  k.skips_empty_blocks = r.boolean("skips_empty_blocks");
+  k.max_kv_splits = r.integer("max_kv_splits", 1, 1024, 1);
+  k.pack_gqa = r.boolean("pack_gqa", false);
+  const std::string ph = r.choice("phases", {"prefill", "decode", "both"});
+  if (ph == "both") k.phases = {"prefill", "decode"};
+  else k.phases = {ph};
+  r.finish();
+  KernelRegistry::instance().get(k.impl, "kernel implementations");
+  return k;
+}
+
+std::vector<std::string> list_kernel_configs() {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(fs::path(data_root()) / "workloads" / "kernels", ec)) {
+    if (e.path().extension() == ".yaml") out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::unique_ptr<IKernel> make_kernel(const std::string& name_or_path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::string path = name_or_path;
+  if (!fs::is_regular_file(path, ec)) {
+    path = (fs::path(data_root()) / "workloads" / "kernels" / (name_or_path + ".yaml")).string();
+    if (!fs::is_regular_file(path, ec)) {
+      std::vector<std::string> names;
+      for (const auto& p : list_kernel_configs()) names.push_back(fs::path(p).stem().string());
+      const std::string hint = nearest_name(name_or_path, names);
+      throw Error("unknown kernel '" + name_or_path + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                  "; available kernels: " + join_names(names));
+    }
+  }
+  KernelSpec spec = load_kernel_spec(path);
+  const KernelEntry& entry = KernelRegistry::instance().get(spec.impl, "kernel implementations");
+  return entry.create(std::move(spec));
+}
+
+std::string default_kernel(const HwSpec& hw, Phase phase) {
+  if (hw.arch == "tpu") return phase == Phase::decode ? "tpu_decode" : "tpu_flash";
+  const bool has_wgmma = std::any_of(hw.matrix_paths.begin(), hw.matrix_paths.end(),
+                                     [](const MatrixPath& p) { return p.name == "wgmma"; });
+  if (phase == Phase::decode) return "flash_decoding";
+  return has_wgmma ? "fa3" : "fa2";
+}
+
+}  // namespace attnsim

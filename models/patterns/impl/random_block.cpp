@@ -1,0 +1,110 @@
+// Seeded random block-sparse attention. Positions are cut into blocks of b = block_tokens
+// counted from absolute position 0; the block pair (query block i, key block j) of head h
+// is kept iff u(seed, h, i, j) < density, u a uniform in [0, 1) from a counter-based hash
+// (so any block can be asked independently, on any thread). include_diagonal always
+// keeps j == i, the block holding the query's own position; with causal, keys after the
+// query are dropped (so blocks j > i never count).
+#include <algorithm>
+#include <cstdio>
+
+#include "models/patterns/i_sparsity_pattern.h"
+#include "sim/functional/inputs.h"
+
+namespace attnsim {
+namespace {
+
+class RandomBlock final : public ISparsityPattern {
+ public:
+  RandomBlock(int64_t kv_len, uint64_t seed, double density, int64_t block, bool diagonal, bool causal)
+      : kv_len_(kv_len), seed_(mix64(seed ^ 0x5eed0b10c4ULL)), density_(density), block_(block),
+        diagonal_(diagonal), causal_(causal) {}
+
+  bool kept(int64_t head, int64_t i, int64_t j) const {
+    if (diagonal_ && i == j) return true;
+    const uint64_t x = mix64(mix64(mix64(seed_ ^ static_cast<uint64_t>(head)) ^ static_cast<uint64_t>(i)) ^
+                             static_cast<uint64_t>(j));
+    return static_cast<double>(x >> 11) * 0x1.0p-53 < density_;
+  }
+
+  void row_intervals(int64_t, int64_t head, int64_t q_pos, std::vector<Interval>& out) const override {
+    const int64_t i = q_pos / block_;
+    const int64_t end = causal_ ? q_pos + 1 : kv_len_;
+    const int64_t last = (end - 1) / block_;
+    const size_t first = out.size();
+    for (int64_t j = 0; j <= last; ++j) {
+      if (!kept(head, i, j)) continue;
+      const int64_t b = j * block_, e = std::min((j + 1) * block_, end);
+      if (out.size() > first && out.back().end == b) {
+        out.back().end = e;
+      } else {
+        out.push_back({b, e});
+      }
+    }
+  }
+  bool head_invariant() const override { return density_ >= 1.0; }
+
+  // Direct classification when the geometry's blocks are this pattern's blocks.
+  BlockMask block_mask(const BlockGeometry& g) const override {
+    if (g.q_block != block_ || g.kv_block != block_ || g.q_offset % block_ != 0) return classify_blocks(*this, g);
+    const int64_t mh = head_invariant() ? 1 : g.heads;
+    BlockMask mask(g, 1, mh);
+    double pairs = 0;
+    for (int64_t h = 0; h < mh; ++h) {
+      for (int64_t qb = 0; qb < g.q_blocks(); ++qb) {
+        const int64_t q0 = g.q_offset + qb * block_, rows = g.q_rows_in(qb), i = q0 / block_;
+        const int64_t last = causal_ ? std::min(i, g.kv_blocks() - 1) : g.kv_blocks() - 1;
+        for (int64_t j = 0; j <= last; ++j) {
+          if (!kept(h, i, j)) continue;
+          const int64_t k0 = j * block_, cols = g.kv_cols_in(j);
+          int64_t allowed = rows * cols;
+          if (causal_ && k0 + cols - 1 > q0) {  // the diagonal block: keys k <= q only
+            allowed = 0;
+            for (int64_t q = q0; q < q0 + rows; ++q) allowed += std::clamp<int64_t>(q - k0 + 1, 0, cols);
+          }
+          if (allowed == 0) continue;
+          mask.append(static_cast<uint32_t>(j), allowed < rows * cols);
+          pairs += static_cast<double>(allowed);
+        }
+        mask.end_row();
+      }
+    }
+    mask.set_allowed_pairs(pairs);
+    return mask;
+  }
+
+  std::string describe() const override {
+    char d[32];
+    std::snprintf(d, sizeof d, "%g", density_);
+    return std::string("random_block(density=") + d + ", block_tokens=" + std::to_string(block_) +
+           (diagonal_ ? ", include_diagonal" : "") + (causal_ ? ", causal)" : ")");
+  }
+
+ private:
+  int64_t kv_len_;
+  uint64_t seed_;
+  double density_;
+  int64_t block_;
+  bool diagonal_, causal_;
+};
+
+std::unique_ptr<ISparsityPattern> create(MapReader& r, const PatternContext& ctx) {
+  const double density = r.number("density", 0.0, 1.0);
+  if (!(density > 0)) r.fail("density", "must be > 0 (a mask that keeps nothing); use a value in (0, 1]");
+  const int64_t block = r.integer("block_tokens", 1, INT64_MAX, 128);
+  const bool diagonal = r.boolean("include_diagonal", true);
+  const bool causal = r.boolean("causal", false);
+  return std::make_unique<RandomBlock>(ctx.shape.kv_len, ctx.seed, density, block, diagonal, causal);
+}
+
+const Registrar<PatternEntry> kRegister(
+    "random_block",
+    PatternEntry{"seeded random block-sparse: each (head, q block, kv block) kept with probability density",
+                 {{"density", "number", "", "probability 0 < p <= 1 that a block is kept"},
+                  {"block_tokens", "integer", "128", "block size in tokens (blocks counted from position 0)"},
+                  {"include_diagonal", "bool", "true", "always keep the block holding the query's own position"},
+                  {"causal", "bool", "false", "also drop keys after the query"}},
+                 false,
+                 create});
+
+}  // namespace
+}  // namespace attnsim

@@ -1,0 +1,56 @@
+// `attnsim run`: hardware + workload -> mask statistics, work, functional check
+// and, where the architecture has a timing model, latency and traffic.
+#include <memory>
+
+#include "sim/cli/command.h"
+#include "sim/cli/session_options.h"
+#include "sim/core/progress.h"
+#include "sim/report/report.h"
+#include "sim/timing/timing_model.h"
+
+namespace attnsim {
+namespace {
+
+struct RunOptions {
+  CommonOptions common;
+  int64_t sample_rows = 64;
+  bool full_check = false;
+  bool no_check = false;
+  std::string trace_out;
+};
+
+void setup(CLI::App& app) {
+  auto* cmd = app.add_subcommand("run", "simulate one attention layer on one hardware config");
+  auto o = std::make_shared<RunOptions>();
+  add_session_options(cmd, o->common);
+  cmd->add_option("--sample-rows", o->sample_rows, "rows in the sampled functional check")->check(CLI::Range(1, 1 << 20));
+  cmd->add_flag("--full-check", o->full_check, "check every output row (refused when too costly)");
+  cmd->add_flag("--no-check", o->no_check, "skip the functional check");
+  cmd->callback([o, cmd] {
+    Session ses = prepare_session(resolved(o->common, cmd));
+    nlohmann::ordered_json result;
+    result["workload"] = workload_json(ses);
+    result["mask"] = mask_json(compute_stats(*ses.mask));
+    result["work"] = work_json(ses);
+    if (const TimingEntry* timing = find_timing_model(ses.hw.arch)) {
+      Progress p("simulating timing", !o->common.quiet);
+      timing->simulate(ses, result);
+    } else {
+      result["timing"] = {{"status", "no timing model registered for arch '" + ses.hw.arch + "'"}};
+    }
+    if (!o->no_check) {
+      CheckOptions co;
+      co.precision = ses.workload.shape.dtype == Dtype::fp32 ? Precision::fp32 : Precision::bf16;
+      co.sample_rows = o->full_check ? 0 : o->sample_rows;
+      co.seed = ses.workload.seed;
+      Progress p("functional check", !o->common.quiet);
+      result["check"] = check_json(run_check(*ses.trace, *ses.pattern, *ses.inputs, co));
+    }
+    write_output(o->common.output, o->common.json ? result.dump(2) + "\n" : render_text(result));
+  });
+}
+
+const Registrar<CommandEntry> kRegister("run", CommandEntry{setup});
+
+}  // namespace
+}  // namespace attnsim

@@ -1,0 +1,171 @@
+#include "sim/hw/hw_spec.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <limits>
+
+#include "sim/core/paths.h"
+
+namespace attnsim {
+namespace {
+
+constexpr double kMaxCount = 1e6;
+
+MemoryLevel parse_level(MapReader& r) {
+  MemoryLevel level;
+  level.name = r.string("name");
+  const std::string kind = r.choice("kind", {"scratchpad", "cache", "dram"});
+  level.kind = kind == "scratchpad" ? MemoryKind::scratchpad : kind == "cache" ? MemoryKind::cache : MemoryKind::dram;
+  level.per_unit = r.boolean("per_unit", false);
+  level.capacity_bytes = r.quantity("capacity", UnitKind::bytes);
+  level.bandwidth_bytes_per_s = r.quantity("bandwidth", UnitKind::bandwidth);
+  level.latency_cycles = static_cast<double>(r.integer("latency_cycles", 0, 1000000));
+  r.finish();
+  return level;
+}
+
+}  // namespace
+
+const MatrixPath& HwSpec::matrix_path(const std::string& path) const {
+  for (const auto& p : matrix_paths) {
+    if (p.name == path) return p;
+  }
+  std::vector<std::string> names;
+  for (const auto& p : matrix_paths) names.push_back(p.name);
+  throw Error(name + ": no matrix path '" + path + "'; this hardware has: " + join_names(names));
+}
+
+double HwSpec::peak_flops(const std::string& path, Dtype dtype) const {
+  const MatrixPath& p = matrix_path(path);
+  auto it = p.flops_per_clock_per_unit.find(dtype);
+  if (it == p.flops_per_clock_per_unit.end()) {
+    throw Error(name + ": matrix path '" + path + "' has no rate for dtype " + dtype_name(dtype));
+  }
+  return it->second * units * clock_hz;
+}
+
+const MemoryLevel& HwSpec::level(const std::string& level_name) const {
+  for (const auto& l : memory) {
+    if (l.name == level_name) return l;
+  }
+  throw Error(name + ": no memory level '" + level_name + "'");
+}
+
+const MemoryLevel* HwSpec::find_level(MemoryKind kind) const {
+  for (const auto& l : memory) {
+    if (l.kind == kind) return &l;
+  }
+  return nullptr;
+}
+
+const MemoryLevel& HwSpec::dram() const {
+  const MemoryLevel* l = find_level(MemoryKind::dram);
+  if (!l) throw Error(name + ": no dram memory level");
+  return *l;
+}
+
+HwSpec parse_hw_spec(const YAML::Node& root, const std::string& source_name) {
+  MapReader r(root, source_name);
+  HwSpec hw;
+  hw.source_path = source_name;
+  // Free text (tag -> citation); tests check that every number cites a tag from it.
+  if (!r.has("sources") || !root["sources"].IsMap()) r.fail("sources", "missing map of source tags, like 'HWP: NVIDIA H100 whitepaper'");
+  r.allow("sources");
+  hw.name = r.string("name");
+  hw.description = r.string("description", "");
+  hw.arch = r.string("arch");
+  const ArchEntry& arch = ArchRegistry::instance().get(hw.arch, "architectures");
+  hw.clock_hz = r.quantity("clock", UnitKind::frequency);
+  if (hw.clock_hz < 1e7 || hw.clock_hz > 1e11) r.fail("clock", "must lie between 10MHz and 100GHz");
+
+  MapReader compute = r.map("compute");
+  hw.units = static_cast<int>(compute.integer("units", 1, 100000));
+  hw.unit_name = compute.string("unit_name");
+  MapReader paths = compute.map("matrix_paths");
+  for (const std::string& path_name : paths.keys()) {
+    MapReader rates = paths.map(path_name);
+    MatrixPath path;
+    path.name = path_name;
+    for (const std::string& dt : rates.keys()) {
+      Dtype d;
+      try {
+        d = parse_dtype(dt);
+      } catch (const Error& e) {
+        rates.fail(dt, e.what());
+      }
+      path.flops_per_clock_per_unit[d] = rates.number(dt, 1, kMaxCount);
+    }
+    rates.finish();
+    if (path.flops_per_clock_per_unit.empty()) paths.fail(path_name, "needs at least one dtype rate, like 'bf16: 4096'");
+    hw.matrix_paths.push_back(path);
+  }
+  paths.finish();
+  if (hw.matrix_paths.empty()) compute.fail("matrix_paths", "needs at least one path, like 'wgmma: {bf16: 4096}'");
+  hw.exp_per_clock_per_unit = compute.number("exp_per_clock_per_unit", 1e-3, kMaxCount);
+  hw.vector_flops_per_clock_per_unit = compute.number("vector_flops_per_clock_per_unit", 1e-3, kMaxCount);
+  compute.finish();
+
+  for (MapReader& level_reader : r.map_list("memory")) {
+    MemoryLevel level = parse_level(level_reader);
+    for (const auto& other : hw.memory) {
+      if (other.name == level.name) level_reader.fail("name", "memory level '" + level.name + "' is defined twice");
+    }
+    hw.memory.push_back(level);
+  }
+  if (!hw.find_level(MemoryKind::dram)) r.fail("memory", "needs one level with 'kind: dram' (the off-chip memory)");
+
+  if (r.has("links")) {
+    for (MapReader& lr : r.map_list("links")) {
+      LinkSpec link;
+      link.from = lr.string("from");
+      link.to = lr.string("to");
+      link.bandwidth_bytes_per_s = lr.quantity("bandwidth", UnitKind::bandwidth);
+      link.latency_s = lr.quantity("latency", UnitKind::time, 1e-12);
+      lr.finish();
+      hw.links.push_back(link);
+    }
+  }
+
+  MapReader ic = r.map("interconnect");
+  hw.interconnect.name = ic.string("name");
+  hw.interconnect.bandwidth_bytes_per_s = ic.quantity("bandwidth", UnitKind::bandwidth);
+  hw.interconnect.latency_s = ic.quantity("latency", UnitKind::time);
+  hw.interconnect.max_chips = static_cast<int>(ic.integer("max_chips", 1, 1000000));
+  ic.finish();
+
+  hw.tdp_w = r.quantity("tdp", UnitKind::power);
+
+  MapReader section = r.map(hw.arch);
+  hw.arch_params = arch.parse(section, hw);
+  section.finish();
+  r.finish();
+  return hw;
+}
+
+HwSpec load_hw_spec(const std::string& path) { return parse_hw_spec(load_yaml_file(path), path); }
+
+std::string resolve_hw_path(const std::string& name_or_path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_regular_file(name_or_path, ec)) return name_or_path;
+  const fs::path candidate = fs::path(data_root()) / "hw-configs" / (name_or_path + ".yaml");
+  if (fs::is_regular_file(candidate, ec)) return candidate.string();
+  std::vector<std::string> names;
+  for (const auto& p : list_hw_configs()) names.push_back(fs::path(p).stem().string());
+  const std::string hint = nearest_name(name_or_path, names);
+  throw Error("unknown hardware '" + name_or_path + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+              "; shipped configs: " + join_names(names) + " (or give a path to a YAML file)");
+}
+
+std::vector<std::string> list_hw_configs() {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(fs::path(data_root()) / "hw-configs", ec)) {
+    if (e.path().extension() == ".yaml") out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace attnsim

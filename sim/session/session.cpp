@@ -1,0 +1,79 @@
+#include "sim/session/session.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "sim/core/progress.h"
+#include "sim/core/error.h"
+#include "sim/core/units.h"
+
+namespace attnsim {
+
+double resident_bytes(const AttentionShape& s) { return s.q_bytes() + s.kv_bytes() + s.out_bytes(); }
+
+namespace {
+
+void finish_session(Session& ses, const std::string& kernel_name, bool progress,
+                    const SessionOptions* opt) {
+  const AttentionShape& s = ses.workload.shape;
+  const std::string where = ses.workload.source_path;
+  const double need = resident_bytes(s);
+  if (need > ses.hw.dram_capacity_bytes()) {
+    throw Error(where + ": this layer needs " + format_bytes(need) + " of Q/K/V/O in device memory but " +
+                ses.hw.name + " has " + format_bytes(ses.hw.dram_capacity_bytes()) +
+                "; reduce batch or sequence length, or split it over several chips");
+  }
+  std::string kname = kernel_name.empty() ? ses.workload.kernel : kernel_name;
+  if (kname.empty()) kname = default_kernel(ses.hw, s.phase);
+  ses.kernel = make_kernel(kname);
+  const KernelSpec& ks = ses.kernel->spec();
+  const std::string phase = s.phase == Phase::decode ? "decode" : "prefill";
+  if (std::find(ks.phases.begin(), ks.phases.end(), phase) == ks.phases.end()) {
+    throw Error(where + ": kernel '" + ks.name + "' does not run " + phase + "; pick a " + phase + " kernel");
+  }
+  if (opt && !opt->q_npy.empty()) {
+    ses.inputs = std::make_unique<ArrayInputs>(s, opt->q_npy, opt->k_npy, opt->v_npy);
+  } else {
+    ses.inputs = std::make_unique<RandomInputs>(s, ses.workload.seed);
+  }
+  PatternContext ctx;
+  ctx.shape = s;
+  ctx.seed = ses.workload.seed;
+  ctx.base_dir = std::filesystem::path(where).parent_path().string();
+  ctx.inputs = ses.inputs.get();
+  {
+    Progress p("building the sparsity pattern", progress);
+    ses.pattern = make_pattern(ses.workload.pattern, ctx, where);
+  }
+  {
+    Progress p("classifying blocks", progress);
+    ses.mask = std::make_shared<const BlockMask>(ses.pattern->block_mask(ses.kernel->block_geometry(s)));
+  }
+  Progress p("generating the trace", progress);
+  ses.trace = std::make_unique<Trace>(ses.kernel->make_trace(s, ses.mask, ses.hw));
+}
+
+}  // namespace
+
+Session prepare_session(const SessionOptions& opt) {
+  Session ses;
+  ses.hw = load_hw_spec(resolve_hw_path(opt.hw));
+  ses.workload = load_workload(opt.workload);
+  if (opt.seed) ses.workload.seed = *opt.seed;
+  const bool any_npy = !opt.q_npy.empty() || !opt.k_npy.empty() || !opt.v_npy.empty();
+  if (any_npy && (opt.q_npy.empty() || opt.k_npy.empty() || opt.v_npy.empty())) {
+    throw Error("external inputs need all three of --q, --k and --v");
+  }
+  finish_session(ses, opt.kernel, opt.progress, &opt);
+  return ses;
+}
+
+Session prepare_session(HwSpec hw, Workload workload, const std::string& kernel_name, bool progress) {
+  Session ses;
+  ses.hw = std::move(hw);
+  ses.workload = std::move(workload);
+  finish_session(ses, kernel_name, progress, nullptr);
+  return ses;
+}
+
+}  // namespace attnsim
