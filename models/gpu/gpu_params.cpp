@@ -13,6 +13,8 @@ std::shared_ptr<const ArchParams> parse_gpu(MapReader& r, const HwSpec& hw) {
   p->hbm_efficiency = r.number("hbm_efficiency", 0.05, 1.0);
   p->l2_efficiency = r.number("l2_efficiency", 0.05, 1.0);
   p->exp_issue_fraction = r.number("exp_issue_fraction", 0.05, 1.0);
+  p->l2_usable_fraction = r.number("l2_usable_fraction", 0.01, 1.0);
+  p->kernel_gap_s = r.quantity("kernel_gap", UnitKind::time);
   const MemoryLevel* smem = hw.find_level(MemoryKind::scratchpad);
   if (!smem) r.fail("max_smem_per_cta", "a GPU needs a 'kind: scratchpad' memory level (shared memory)");
   if (p->max_smem_per_cta_bytes > smem->capacity_bytes) {

@@ -14,6 +14,8 @@ struct GpuParams : ArchParams {
   double hbm_efficiency = 0;           // achievable fraction of peak HBM bandwidth
   double l2_efficiency = 0;            // achievable fraction of peak L2 bandwidth
   double exp_issue_fraction = 0;       // fraction of SFU rate usable by softmax exp
+  double l2_usable_fraction = 0;       // share of L2 capacity that holds reusable K/V tiles
+  double kernel_gap_s = 0;             // gap between two dependent kernels (split-KV combine)
 };
 
 }  // namespace attnsim

@@ -36,6 +36,12 @@ struct KernelSpec {
   int64_t max_kv_splits = 1;         // split-KV limit (decode)
   bool pack_gqa = false;
   std::vector<std::string> phases;   // "prefill", "decode"
+  // Timing-model parameters (see docs/gpu-model.md):
+  int ctas_per_sm = 1;                  // resident CTAs per SM (occupancy from smem/registers)
+  int64_t mma_tile_m = 64;              // MMA row granularity: query rows are padded to it
+  int64_t smem_reader_rows = 64;        // query rows per warp(group) that reads each K/V tile from SMEM
+  double softmax_vector_ops_per_element = 4;  // FP32 ops per score besides exp (scale, max, sub, sum)
+  double mask_vector_ops_per_element = 2;     // extra ops per score on partial blocks
 
   const TileChoice& tile_for(int64_t head_dim) const;
 };

@@ -52,6 +52,11 @@ KernelSpec load_kernel_spec(const std::string& path) {
   k.skips_empty_blocks = r.boolean("skips_empty_blocks");
   k.max_kv_splits = r.integer("max_kv_splits", 1, 1024, 1);
   k.pack_gqa = r.boolean("pack_gqa", false);
+  k.ctas_per_sm = static_cast<int>(r.integer("ctas_per_sm", 1, 64));
+  k.mma_tile_m = r.integer("mma_tile_m", 1, 1024);
+  k.smem_reader_rows = r.integer("smem_reader_rows", 1, 4096);
+  k.softmax_vector_ops_per_element = r.number("softmax_vector_ops_per_element", 0, 1000);
+  k.mask_vector_ops_per_element = r.number("mask_vector_ops_per_element", 0, 1000);
   const std::string ph = r.choice("phases", {"prefill", "decode", "both"});
   if (ph == "both") k.phases = {"prefill", "decode"};
   else k.phases = {ph};

@@ -1,0 +1,43 @@
+#include "models/gpu/bandwidth_server.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/core/error.h"
+
+namespace attnsim {
+
+BandwidthServer::BandwidthServer(std::string name, double bytes_per_s, double bucket_s)
+    : name_(std::move(name)), bytes_per_s_(bytes_per_s), bucket_s_(bucket_s), capacity_(bytes_per_s * bucket_s) {
+  if (!(bytes_per_s > 0) || !(bucket_s > 0)) throw Error("bandwidth server '" + name_ + "' needs positive rates");
+}
+
+double BandwidthServer::transfer(double start_s, double bytes) {
+  if (bytes <= 0) return start_s;
+  total_bytes_ += bytes;
+  size_t i = static_cast<size_t>(std::max(0.0, start_s) / bucket_s_);
+  double remaining = bytes;
+  double done_s = start_s;
+  while (remaining > 0) {
+    if (i >= used_.size()) used_.resize(std::max(i + 1, used_.size() * 2 + 64), 0.0);
+    // In the first bucket only the time after start_s is usable.
+    const double bucket_start = static_cast<double>(i) * bucket_s_;
+    const double usable = std::min(capacity_, capacity_ * (bucket_start + bucket_s_ - start_s) / bucket_s_);
+    const double take = std::min(remaining, std::max(0.0, usable - used_[i]));
+    if (take > 0) {
+      used_[i] += take;
+      remaining -= take;
+      done_s = std::max(start_s, bucket_start + bucket_s_ * used_[i] / capacity_);
+    }
+    if (remaining > 0) ++i;
+  }
+  return done_s;
+}
+
+double BandwidthServer::peak_bytes_per_s() const {
+  double peak = 0;
+  for (double u : used_) peak = std::max(peak, u);
+  return peak / bucket_s_;
+}
+
+}  // namespace attnsim

@@ -1,0 +1,36 @@
+// A shared bandwidth resource (HBM, L2) as a sequence of time buckets, each able
+// to carry bandwidth x bucket bytes. A transfer fills buckets from its start time
+// on; its completion is where its last byte lands. Because capacity is reserved
+// per bucket, requests may arrive out of time order (temporal decoupling) and
+// still share the bandwidth fairly. The filled buckets are the traffic time series.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace attnsim {
+
+class BandwidthServer {
+ public:
+  BandwidthServer(std::string name, double bytes_per_s, double bucket_s);
+
+  // Moves `bytes` starting no earlier than start_s; returns the completion time (s).
+  double transfer(double start_s, double bytes);
+
+  const std::string& name() const { return name_; }
+  double bytes_per_s() const { return bytes_per_s_; }
+  double bucket_s() const { return bucket_s_; }
+  double total_bytes() const { return total_bytes_; }
+  const std::vector<double>& bucket_bytes() const { return used_; }
+  double peak_bytes_per_s() const;  // busiest bucket
+
+ private:
+  std::string name_;
+  double bytes_per_s_;
+  double bucket_s_;
+  double capacity_;  // bytes per bucket
+  double total_bytes_ = 0;
+  std::vector<double> used_;
+};
+
+}  // namespace attnsim

@@ -1,0 +1,386 @@
+#include "models/gpu/gpu_sim.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/multi_passthrough_target_socket.h>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/tlm_quantumkeeper.h>
+
+#include "models/gpu/bandwidth_server.h"
+#include "models/gpu/gpu_params.h"
+#include "models/gpu/l2_tiles.h"
+#include "sim/hw/hw_graph.h"
+
+// libsystemc's own main() refers to sc_main; attnsim has its own main and drives
+// sc_start itself, so this definition only satisfies the linker.
+int sc_main(int, char**) { return 0; }
+
+namespace attnsim {
+namespace {
+
+using sc_core::sc_time;
+using sc_core::SC_SEC;
+
+// What a CTA asks of the memory system; the target fills in the completion.
+struct MemRequest : tlm::tlm_extension<MemRequest> {
+  enum Op { load_q, load_kv, store, read_l2 } op = load_q;
+  int64_t stream = 0;
+  const uint32_t* blocks = nullptr;
+  uint32_t n = 0;
+  double bytes = 0;
+  double done_s = 0;
+  bool any_miss = false;
+  tlm_extension_base* clone() const override { return new MemRequest(*this); }
+  void copy_from(const tlm_extension_base& other) override { *this = static_cast<const MemRequest&>(other); }
+};
+
+// Everything fixed for one run, shared by the modules.
+struct RunContext {
+  const Trace* trace;
+  const HwSpec* hw;
+  const KernelSpec* kernel;
+  const GpuParams* gpu;
+  GpuSimOptions options;
+  double clock_hz;
+  double head_bytes;  // K (or V) bytes per key: head_dim x dtype bytes
+  // Per-block cycle costs on an unshared SM.
+  double mma_cycles = 0, exp_cycles = 0, vec_full_cycles = 0, vec_partial_cycles = 0, smem_bytes_block = 0;
+  double smem_bytes_per_cycle = 0;
+  double l2_latency_s = 0, hbm_latency_s = 0;
+  double kv_block_bytes(uint32_t kb) const {
+    return 2.0 * trace->mask().geometry().kv_cols_in(kb) * head_bytes;
+  }
+};
+
+SC_MODULE(MemorySystem) {
+  tlm_utils::multi_passthrough_target_socket<MemorySystem> socket;
+  BandwidthServer hbm, l2;
+  L2Tiles tiles;
+  double hbm_read = 0, hbm_write = 0, l2_read = 0, l2_write = 0;
+  const RunContext& ctx;
+
+  MemorySystem(sc_core::sc_module_name name, const RunContext& c, double bucket_s, int64_t streams)
+      : sc_module(name), socket("socket"),
+        hbm("hbm", c.hw->dram().bandwidth_bytes_per_s * c.gpu->hbm_efficiency, bucket_s),
+        l2("l2", l2_level(c).bandwidth_bytes_per_s * c.gpu->l2_efficiency, bucket_s),
+        tiles(streams, c.trace->mask().geometry().kv_blocks(), l2_level(c).capacity_bytes * c.gpu->l2_usable_fraction),
+        ctx(c) {
+    socket.register_b_transport(this, &MemorySystem::b_transport);
+  }
+
+  static const MemoryLevel& l2_level(const RunContext& c) {
+    const MemoryLevel* l = c.hw->find_level(MemoryKind::cache);
+    if (!l) throw Error(c.hw->name + ": the GPU model needs a 'kind: cache' level (L2)");
+    return *l;
+  }
+
+  void b_transport(int, tlm::tlm_generic_payload& trans, sc_time& delay) {
+    MemRequest* r = nullptr;
+    trans.get_extension(r);
+    const double t0 = (sc_core::sc_time_stamp() + delay).to_seconds();
+    switch (r->op) {
+      case MemRequest::load_kv: {
+        double miss_bytes = 0, all_bytes = 0;
+        for (uint32_t i = 0; i < r->n; ++i) {
+          const double b = ctx.kv_block_bytes(r->blocks[i]);
+          all_bytes += b;
+          if (!tiles.access(r->stream, r->blocks[i], b)) miss_bytes += b;
+        }
+        r->any_miss = miss_bytes > 0;
+        hbm_read += miss_bytes;
+        l2_read += all_bytes;
+        r->done_s = std::max(hbm.transfer(t0, miss_bytes), l2.transfer(t0, all_bytes));
+        break;
+      }
+      case MemRequest::load_q:
+        r->any_miss = true;
+        hbm_read += r->bytes;
+        l2_read += r->bytes;
+        r->done_s = std::max(hbm.transfer(t0, r->bytes), l2.transfer(t0, r->bytes));
+        break;
+      case MemRequest::store:
+        hbm_write += r->bytes;
+        l2_write += r->bytes;
+        r->done_s = std::max(hbm.transfer(t0, r->bytes), l2.transfer(t0, r->bytes));
+        break;
+      case MemRequest::read_l2:  // split-KV partials, just written, still in L2
+        r->any_miss = false;
+        l2_read += r->bytes;
+        r->done_s = l2.transfer(t0, r->bytes);
+        break;
+    }
+    trans.set_response_status(tlm::TLM_OK_RESPONSE);
+  }
+};
+
+// Hands out work units in grid order, as the hardware block scheduler does, and
+// holds back the combine kernel until every attention unit has finished.
+struct Scheduler {
+  const std::vector<WorkUnit>* units;
+  size_t next = 0;
+  int64_t attention_left = 0;
+  sc_core::sc_event attention_done;
+  double attention_end_s = 0;
+};
+
+SC_MODULE(CtaSlot) {
+  tlm_utils::simple_initiator_socket<CtaSlot> socket;
+  RunContext& ctx;
+  Scheduler& sched;
+  std::vector<int>& active;  // resident CTAs per SM
+  GpuSimResult& out;
+  std::vector<double>& smem_series;
+  double smem_bucket_s;
+  uint32_t sm;
+  tlm_utils::tlm_quantumkeeper qk;
+
+  SC_HAS_PROCESS(CtaSlot);
+  CtaSlot(sc_core::sc_module_name name, RunContext& c, Scheduler& s, std::vector<int>& act, GpuSimResult& o,
+          std::vector<double>& smem, double smem_bucket, uint32_t sm_index)
+      : sc_module(name), socket("socket"), ctx(c), sched(s), active(act), out(o), smem_series(smem),
+        smem_bucket_s(smem_bucket), sm(sm_index) {
+    SC_THREAD(run);
+  }
+
+  double memory(MemRequest& r) {
+    tlm::tlm_generic_payload trans;
+    trans.set_extension(&r);
+    sc_time delay = qk.get_local_time();
+    socket->b_transport(trans, delay);
+    trans.clear_extension(&r);
+    return r.done_s;
+  }
+
+  double now_s() { return qk.get_current_time().to_seconds(); }
+  void advance_to(double t_s) {
+    const double now = now_s();
+    if (t_s > now) qk.inc(sc_time(t_s - now, SC_SEC));
+  }
+
+  void add_smem(double t_s, double bytes) {
+    const size_t i = static_cast<size_t>(t_s / smem_bucket_s);
+    if (i >= smem_series.size()) smem_series.resize(i + 1024, 0.0);
+    smem_series[i] += bytes;
+  }
+
+  void run_attention(const WorkUnit& u) {
+    const Trace& tr = *ctx.trace;
+    const double share = static_cast<double>(active[sm]);  // CTAs sharing this SM's pipes
+    const double clk = ctx.clock_hz;
+    const int64_t rows = tr.unit_q_rows(u) * u.heads;
+    const double eb = dtype_bytes(tr.shape().dtype);
+    const double d = static_cast<double>(tr.shape().head_dim);
+    MemRequest q;
+    q.op = MemRequest::load_q;
+    q.bytes = rows * d * eb;
+    advance_to(memory(q) + ctx.hbm_latency_s);
+    const BlockRow row = tr.mask().row(u.mask_row);
+    const double c_mma = ctx.mma_cycles * share, c_exp = ctx.exp_cycles * share;
+    const double c_softmax_full = c_exp + ctx.vec_full_cycles * share;
+    const double c_softmax_partial = c_exp + ctx.vec_partial_cycles * share;
+    const double f = ctx.kernel->softmax_overlap_fraction;
+    const double c_smem = ctx.smem_bytes_block / ctx.smem_bytes_per_cycle * share;
+    auto block_s = [&](double softmax) {
+      const double compute = c_mma + softmax - f * std::min(c_mma, softmax);
+      return std::max(compute, c_smem) / clk;
+    };
+    const double full_s = block_s(c_softmax_full), partial_s = block_s(c_softmax_partial);
+    const int64_t stream = static_cast<int64_t>(u.batch) * tr.shape().kv_heads + u.kv_head;
+    const int stages = ctx.kernel->pipeline_stages;
+    bool first = true;
+    for (uint32_t e = u.entry_begin; e < u.entry_end;) {
+      const uint32_t n = static_cast<uint32_t>(std::min<int64_t>(ctx.options.quantum_blocks, u.entry_end - e));
+      int64_t partial = 0;
+      for (uint32_t i = e; i < e + n; ++i) partial += row.partial[i];
+      const double t_start = now_s();
+      MemRequest r;
+      r.op = MemRequest::load_kv;
+      r.stream = stream;
+      r.blocks = row.kv_block + e;
+      r.n = n;
+      const double mem_done = memory(r);
+      const double lat = r.any_miss ? ctx.hbm_latency_s : ctx.l2_latency_s;
+      const double compute = static_cast<double>(n - partial) * full_s + static_cast<double>(partial) * partial_s;
+      // Pipelined K/V loads: the first tile pays the full latency; afterwards at most
+      // `stages` tiles are in flight, so latency is hidden only if compute covers it.
+      const double end = std::max({t_start + compute + (first ? lat : 0.0), mem_done + lat / stages + full_s,
+                                   t_start + n * lat / stages});
+      add_smem(t_start, n * ctx.smem_bytes_block);
+      out.tc_busy_s += n * ctx.mma_cycles / clk;
+      out.sfu_busy_s += n * ctx.exp_cycles / clk;
+      advance_to(end);
+      if (qk.need_sync()) qk.sync();
+      first = false;
+      e += n;
+    }
+    MemRequest st;
+    st.op = MemRequest::store;
+    st.bytes = u.num_splits > 1 ? rows * (d + 2) * 4.0 : rows * d * eb;
+    advance_to(memory(st));
+  }
+
+  void run_combine(const WorkUnit& u) {
+    const Trace& tr = *ctx.trace;
+    const int64_t rows = tr.unit_q_rows(u) * u.heads;
+    const double d = static_cast<double>(tr.shape().head_dim);
+    MemRequest r;
+    r.op = MemRequest::read_l2;
+    r.bytes = rows * (d + 2) * 4.0 * u.num_splits;
+    advance_to(memory(r) + ctx.l2_latency_s);
+    // Log-sum-exp merge: a few vector ops per partial element.
+    advance_to(now_s() + rows * (d + 4.0) * u.num_splits / ctx.hw->vector_flops_per_clock_per_unit / ctx.clock_hz);
+    MemRequest st;
+    st.op = MemRequest::store;
+    st.bytes = rows * d * dtype_bytes(tr.shape().dtype);
+    advance_to(memory(st));
+  }
+
+  void run() {
+    qk.reset();
+    while (sched.next < sched.units->size()) {
+      const uint32_t index = static_cast<uint32_t>(sched.next++);
+      const WorkUnit& u = (*sched.units)[index];
+      if (u.kind == WorkKind::combine) {
+        if (sched.attention_left > 0) wait(sched.attention_done);
+        const double start = sched.attention_end_s + ctx.gpu->kernel_gap_s;
+        if (start > now_s()) wait(sc_time(start - now_s(), SC_SEC));
+      }
+      const double start_s = now_s();
+      ++active[sm];
+      advance_to(start_s + ctx.gpu->cta_launch_cycles / ctx.clock_hz);
+      if (u.kind == WorkKind::attention) run_attention(u);
+      else run_combine(u);
+      qk.sync();  // a finished CTA frees its slot at its true time: scheduling stays in order
+      --active[sm];
+      const double end_s = now_s();
+      out.sm_busy_each_s[sm] += end_s - start_s;
+      if (ctx.options.record_ctas) out.cta_records.push_back({index, sm, start_s, end_s});
+      if (u.kind == WorkKind::attention && --sched.attention_left == 0) {
+        sched.attention_end_s = end_s;
+        sched.attention_done.notify(sc_core::SC_ZERO_TIME);
+      }
+      out.kernel_s = std::max(out.kernel_s, end_s);
+    }
+  }
+};
+
+std::vector<double> downsample(const std::vector<double>& bytes, double bucket_s, int64_t max_points,
+                               double end_s, double* step_s) {
+  const size_t used = std::min(bytes.size(), static_cast<size_t>(std::ceil(end_s / bucket_s)) + 1);
+  const size_t group = std::max<size_t>(1, (used + static_cast<size_t>(max_points) - 1) / static_cast<size_t>(max_points));
+  *step_s = bucket_s * static_cast<double>(group);
+  std::vector<double> out;
+  for (size_t i = 0; i < used; i += group) {
+    double sum = 0;
+    for (size_t j = i; j < std::min(used, i + group); ++j) sum += bytes[j];
+    out.push_back(sum / *step_s);
+  }
+  return out;
+}
+
+void fresh_systemc_context() {
+  // SystemC allows one elaboration per context; a new context per run lets one
+  // process simulate many configurations (tests, sweeps). Old contexts are kept
+  // alive on purpose: SystemC 2.3 does not tear them down safely.
+  setenv("SYSC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
+  sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
+}
+
+}  // namespace
+
+GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec& kernel, const GpuSimOptions& options) {
+  const GpuParams& gpu = hw.params<GpuParams>();
+  const AttentionShape& s = trace.shape();
+  RunContext ctx{&trace, &hw, &kernel, &gpu, options, hw.clock_hz, static_cast<double>(s.head_dim * dtype_bytes(s.dtype))};
+  auto rate = hw.matrix_path(kernel.mma_path).flops_per_clock_per_unit;
+  if (!rate.count(s.dtype)) {
+    throw Error(hw.name + ": matrix path '" + kernel.mma_path + "' has no " + dtype_name(s.dtype) + " rate");
+  }
+  const BlockGeometry& g = trace.mask().geometry();
+  const double d = static_cast<double>(s.head_dim);
+  // Per (query tile, KV block) step; rows are the tile's rows padded to the MMA granularity.
+  const int64_t rows = (trace.tiling().pack_gqa ? s.group_size() : 1) * std::min(g.q_block, s.q_len);
+  const double rows_pad = static_cast<double>((rows + kernel.mma_tile_m - 1) / kernel.mma_tile_m * kernel.mma_tile_m);
+  const double cols = static_cast<double>(g.kv_block);
+  ctx.mma_cycles = 4.0 * rows_pad * cols * d / rate.at(s.dtype);
+  ctx.exp_cycles = rows * cols / (hw.exp_per_clock_per_unit * gpu.exp_issue_fraction);
+  ctx.vec_full_cycles = rows * cols * kernel.softmax_vector_ops_per_element / hw.vector_flops_per_clock_per_unit;
+  ctx.vec_partial_cycles = rows * cols * (kernel.softmax_vector_ops_per_element + kernel.mask_vector_ops_per_element) /
+                           hw.vector_flops_per_clock_per_unit;
+  const double tile_bytes = 2.0 * cols * ctx.head_bytes;  // K and V
+  const double readers = std::ceil(rows_pad / static_cast<double>(kernel.smem_reader_rows));
+  ctx.smem_bytes_block = tile_bytes * (1.0 + readers) + rows * d * dtype_bytes(s.dtype);
+  const MemoryLevel* smem = hw.find_level(MemoryKind::scratchpad);
+  if (!smem) throw Error(hw.name + ": the GPU model needs a 'kind: scratchpad' level (shared memory)");
+  ctx.smem_bytes_per_cycle = smem->bandwidth_bytes_per_s / hw.clock_hz;
+  const MemoryLevel& l2 = MemorySystem::l2_level(ctx);
+  ctx.l2_latency_s = l2.latency_cycles / hw.clock_hz;
+  ctx.hbm_latency_s = (hw.dram().latency_cycles) / hw.clock_hz;
+  // Route check: K/V must reach the SMs from DRAM through the levels the graph names.
+  HwGraph graph(hw);
+  graph.route(hw.dram().name, smem->name);
+
+  // Bucket and quantum sizes follow a roofline estimate of the run.
+  const TraceTotals totals = trace.totals();
+  const double est_s = std::max({totals.mma_flops / hw.peak_flops(kernel.mma_path, s.dtype),
+                                 totals.kv_bytes_streamed / l2.bandwidth_bytes_per_s,
+                                 (totals.q_bytes + totals.out_bytes) / hw.dram().bandwidth_bytes_per_s, 1e-6});
+  const double bucket_s = std::clamp(est_s / 4000.0, 1e-9, 1e-5);
+
+  fresh_systemc_context();
+  tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_time(std::clamp(est_s / 500.0, 1e-8, 5e-5), SC_SEC));
+  GpuSimResult out;
+  out.launch_s = gpu.launch_overhead_s;
+  out.sm_busy_each_s.assign(static_cast<size_t>(hw.units), 0.0);
+  Scheduler sched;
+  sched.units = &trace.units();
+  for (const WorkUnit& u : trace.units()) sched.attention_left += u.kind == WorkKind::attention;
+  std::vector<int> active(static_cast<size_t>(hw.units), 0);
+  std::vector<double> smem_series;
+  auto memory = std::make_unique<MemorySystem>("memory", ctx, bucket_s, s.batch * s.kv_heads);
+  std::vector<std::unique_ptr<CtaSlot>> slots;
+  const int per_sm = std::min(kernel.ctas_per_sm, gpu.max_ctas_per_sm);
+  // Slot k*SMs + sm: the first wave puts one CTA on every SM before doubling up.
+  for (int k = 0; k < per_sm; ++k) {
+    for (int sm = 0; sm < hw.units; ++sm) {
+      auto slot = std::make_unique<CtaSlot>(("slot" + std::to_string(k * hw.units + sm)).c_str(), ctx, sched, active,
+                                            out, smem_series, bucket_s, static_cast<uint32_t>(sm));
+      slot->socket.bind(memory->socket);
+      slots.push_back(std::move(slot));
+    }
+  }
+  sc_core::sc_start();
+
+  out.ctas = static_cast<int64_t>(trace.units().size());
+  out.slots = static_cast<int64_t>(slots.size());
+  out.waves = static_cast<double>(totals.attention_units) / static_cast<double>(slots.size());
+  out.latency_s = out.launch_s + out.kernel_s;
+  out.padded_mma_flops = 0;
+  for (const WorkUnit& u : trace.units()) {
+    if (u.kind == WorkKind::attention) out.padded_mma_flops += (u.entry_end - u.entry_begin) * 4.0 * rows_pad * cols * d;
+  }
+  out.exp_ops = totals.exp_ops;
+  for (double b : out.sm_busy_each_s) out.sm_busy_s += b;
+  out.l2_hits = memory->tiles.hits();
+  out.l2_misses = memory->tiles.misses();
+  double step = 0;
+  LevelTraffic lsmem{smem->name, 0, 0, 0, smem->bandwidth_bytes_per_s * hw.units, {}};
+  for (double b : smem_series) lsmem.read_bytes += b;
+  lsmem.series_bytes_per_s = downsample(smem_series, bucket_s, options.max_series_points, out.kernel_s, &step);
+  for (double b : lsmem.series_bytes_per_s) lsmem.peak_bytes_per_s = std::max(lsmem.peak_bytes_per_s, b);
+  LevelTraffic ll2{l2.name, memory->l2_read, memory->l2_write, memory->l2.peak_bytes_per_s(),
+                   memory->l2.bytes_per_s(), downsample(memory->l2.bucket_bytes(), bucket_s, options.max_series_points, out.kernel_s, &step)};
+  LevelTraffic lhbm{hw.dram().name, memory->hbm_read, memory->hbm_write, memory->hbm.peak_bytes_per_s(),
+                    memory->hbm.bytes_per_s(), downsample(memory->hbm.bucket_bytes(), bucket_s, options.max_series_points, out.kernel_s, &step)};
+  out.series_step_s = step;
+  out.levels = {lsmem, ll2, lhbm};
+  slots.clear();
+  return out;
+}
+
+}  // namespace attnsim

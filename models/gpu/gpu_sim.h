@@ -1,0 +1,62 @@
+// Cycle-approximate GPU timing model. Executes a trace on SystemC: one thread per
+// CTA slot (SMs x resident CTAs) pulls work units from a block scheduler in grid
+// order; memory is a TLM-2.0 target (loosely timed, temporally decoupled) holding
+// the HBM and L2 bandwidth servers and the L2 tile-residency model.
+// No SystemC header leaks out of this file's .cpp.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/kernels/i_kernel.h"
+#include "sim/hw/hw_spec.h"
+#include "sim/trace/trace.h"
+
+namespace attnsim {
+
+struct GpuSimOptions {
+  int64_t quantum_blocks = 64;   // KV blocks a CTA runs ahead before syncing with the kernel
+  int64_t max_series_points = 256;
+  bool record_ctas = true;
+};
+
+struct CtaRecord {
+  uint32_t unit;
+  uint32_t sm;
+  double start_s;
+  double end_s;
+};
+
+struct LevelTraffic {
+  std::string name;
+  double read_bytes = 0;
+  double write_bytes = 0;
+  double peak_bytes_per_s = 0;
+  double bandwidth_bytes_per_s = 0;  // configured peak (x efficiency for dram)
+  std::vector<double> series_bytes_per_s;  // average bandwidth per series step
+};
+
+struct GpuSimResult {
+  double latency_s = 0;        // launch to last byte stored, launch overhead included
+  double kernel_s = 0;         // first CTA start to end
+  double launch_s = 0;
+  double series_step_s = 0;
+  std::vector<LevelTraffic> levels;  // smem, l2, hbm (names from the config)
+  double padded_mma_flops = 0;
+  double exp_ops = 0;
+  double tc_busy_s = 0;        // summed over SMs: cycles the tensor cores would need / clock
+  double sfu_busy_s = 0;
+  double sm_busy_s = 0;        // summed over SMs: time with at least one CTA resident
+  int64_t l2_hits = 0, l2_misses = 0;
+  int64_t ctas = 0;
+  int64_t slots = 0;
+  double waves = 0;
+  std::vector<CtaRecord> cta_records;
+  std::vector<double> sm_busy_each_s;
+};
+
+GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec& kernel,
+                          const GpuSimOptions& options = {});
+
+}  // namespace attnsim
