@@ -54,7 +54,8 @@ BlockGeometry geom(const AttentionShape& s, int64_t q_block, int64_t kv_block) {
 std::string row_text(const BlockMask& m, int64_t qb, int64_t h = 0, int64_t b = 0) {
   const BlockRow r = m.row(b, h, qb);
   std::string s;
-  for (uint32_t i = 0; i < r.size; ++i) s += (i ? " " : "") + std::to_string(r.kv_block[i]) + (r.partial[i] ? "P" : "F");
+  for (uint32_t i = 0; i < r.size; ++i)
+    s += (i ? " " : "") + std::to_string(r.kv_block[i]) + (r.partial[i] ? "P" : "F");
   return s;
 }
 
@@ -89,8 +90,9 @@ std::string brute_force_mismatch(const ISparsityPattern& p, const BlockGeometry&
           if (pass == 0 ? !p.batch_invariant() : !p.head_invariant()) continue;
           ref.clear();
           p.row_intervals(pass == 0 ? 0 : b, pass == 0 ? h : 0, q, ref);
-          if (ref.size() != iv.size() ||
-              !std::equal(ref.begin(), ref.end(), iv.begin(), [](auto& x, auto& y) { return x.begin == y.begin && x.end == y.end; }))
+          if (ref.size() != iv.size() || !std::equal(ref.begin(), ref.end(), iv.begin(), [](auto& x, auto& y) {
+                return x.begin == y.begin && x.end == y.end;
+              }))
             return "invariance broken at q=" + std::to_string(q);
         }
       }
@@ -99,13 +101,14 @@ std::string brute_force_mismatch(const ISparsityPattern& p, const BlockGeometry&
         for (int64_t kb = 0; kb < g.kv_blocks(); ++kb) {
           int64_t n = 0;
           for (int64_t i = qb * g.q_block; i < qb * g.q_block + g.q_rows_in(qb); ++i)
-            for (int64_t k = kb * g.kv_block; k < kb * g.kv_block + g.kv_cols_in(kb); ++k) n += allowed[static_cast<size_t>(i * g.kv_len + k)];
+            for (int64_t k = kb * g.kv_block; k < kb * g.kv_block + g.kv_cols_in(kb); ++k)
+              n += allowed[static_cast<size_t>(i * g.kv_len + k)];
           const int want = n == 0 ? 0 : n == g.q_rows_in(qb) * g.kv_cols_in(kb) ? 2 : 1;
           const auto* it = std::find(row.kv_block, row.kv_block + row.size, static_cast<uint32_t>(kb));
           const int got = it == row.kv_block + row.size ? 0 : row.partial[it - row.kv_block] ? 1 : 2;
           if (got != want || !std::is_sorted(row.kv_block, row.kv_block + row.size))
-            return "block (b=" + std::to_string(b) + ", h=" + std::to_string(h) + ", qb=" + std::to_string(qb) + ", kb=" +
-                   std::to_string(kb) + "): got " + std::to_string(got) + ", want " + std::to_string(want);
+            return "block (b=" + std::to_string(b) + ", h=" + std::to_string(h) + ", qb=" + std::to_string(qb) +
+                   ", kb=" + std::to_string(kb) + "): got " + std::to_string(got) + ", want " + std::to_string(want);
         }
       }
     }
@@ -118,7 +121,8 @@ struct TempDir {
   fs::path path;
   TempDir() {
     static int counter = 0;
-    path = fs::temp_directory_path() / ("attnsim_test_patterns_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    path = fs::temp_directory_path() /
+           ("attnsim_test_patterns_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
     fs::create_directories(path);
   }
   ~TempDir() {
@@ -143,7 +147,8 @@ void put(std::vector<uint8_t>& b, uint64_t v, int n) {
 }
 
 // A stored (uncompressed) zip of .npy members, as np.savez writes it.
-void write_npz(const TempDir& dir, const std::string& path, const std::vector<std::pair<std::string, io::NpyArray>>& members) {
+void write_npz(const TempDir& dir, const std::string& path,
+               const std::vector<std::pair<std::string, io::NpyArray>>& members) {
   std::vector<uint8_t> zip, central;
   for (const auto& [name, array] : members) {
     io::write_npy(dir.file("member.npy"), array);
@@ -156,7 +161,8 @@ void write_npz(const TempDir& dir, const std::string& path, const std::vector<st
       put(*out, out == &zip ? 0x04034b50 : 0x02014b50, 4);
       if (out == &central) put(*out, 20, 2);
       put(*out, 20, 2), put(*out, 0, 2), put(*out, 0, 2), put(*out, 0, 2), put(*out, 0x21, 2);
-      put(*out, crc, 4), put(*out, data.size(), 4), put(*out, data.size(), 4), put(*out, member.size(), 2), put(*out, 0, 2);
+      put(*out, crc, 4), put(*out, data.size(), 4), put(*out, data.size(), 4), put(*out, member.size(), 2),
+          put(*out, 0, 2);
       if (out == &central) put(*out, 0, 2), put(*out, 0, 2), put(*out, 0, 2), put(*out, 0, 4), put(*out, offset, 4);
       out->insert(out->end(), member.begin(), member.end());
     }
@@ -166,23 +172,35 @@ void write_npz(const TempDir& dir, const std::string& path, const std::vector<st
   zip.insert(zip.end(), central.begin(), central.end());
   put(zip, 0x06054b50, 4), put(zip, 0, 4), put(zip, members.size(), 2), put(zip, members.size(), 2);
   put(zip, central.size(), 4), put(zip, cd_offset, 4), put(zip, 0, 2);
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(zip.data()), static_cast<std::streamsize>(zip.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(zip.data()), static_cast<std::streamsize>(zip.size()));
 }
 
 }  // namespace
 
 TEST_CASE("every pattern's block_mask agrees with row_intervals on odd sizes", "[patterns]") {
   const std::vector<std::string> specs = {
-      "{name: dense}", "{name: causal}", "{name: sliding_window, window_tokens: 13}",
-      "{name: sliding_window, window_tokens: 13, causal: false}", "{name: local_global, window_tokens: 9, global_tokens: 5}",
-      "{name: local_global, window_tokens: 9, global_tokens: 21, causal: false}", "{name: strided, stride_tokens: 7}",
-      "{name: fixed, stride_tokens: 10, summary_tokens: 3}", "{name: bigbird, block_tokens: 16}",
+      "{name: dense}",
+      "{name: causal}",
+      "{name: sliding_window, window_tokens: 13}",
+      "{name: sliding_window, window_tokens: 13, causal: false}",
+      "{name: local_global, window_tokens: 9, global_tokens: 5}",
+      "{name: local_global, window_tokens: 9, global_tokens: 21, causal: false}",
+      "{name: strided, stride_tokens: 7}",
+      "{name: fixed, stride_tokens: 10, summary_tokens: 3}",
+      "{name: bigbird, block_tokens: 16}",
       "{name: bigbird, block_tokens: 24, window_blocks: 1, global_blocks: 1, random_blocks: 2, causal: true}",
-      "{name: block_diagonal, doc_lengths_tokens: [30, 17, 55]}", "{name: block_diagonal, doc_lengths_tokens: [30, 17], causal: false}",
-      "{name: dilated, window_tokens: 20, dilation: 3}", "{name: dilated, window_tokens: 21, dilation: 2, causal: false}",
-      "{name: random_block, density: 0.4, block_tokens: 16}", "{name: random_block, density: 0.3, block_tokens: 24, causal: true}",
+      "{name: block_diagonal, doc_lengths_tokens: [30, 17, 55]}",
+      "{name: block_diagonal, doc_lengths_tokens: [30, 17], causal: false}",
+      "{name: dilated, window_tokens: 20, dilation: 3}",
+      "{name: dilated, window_tokens: 21, dilation: 2, causal: false}",
+      "{name: random_block, density: 0.4, block_tokens: 16}",
+      "{name: random_block, density: 0.3, block_tokens: 24, causal: true}",
       "{name: random_block, density: 0.5, block_tokens: 8, include_diagonal: false}",
-      "{name: relu}", "{name: relu, causal: false}", "{name: topk, k: 9}", "{name: topk, k: 9, causal: false}"};
+      "{name: relu}",
+      "{name: relu, causal: false}",
+      "{name: topk, k: 9}",
+      "{name: topk, k: 9, causal: false}"};
   // Square prefill, decode-like (q_offset 123, not a block multiple) and q_offset 120 (a multiple of 8 and 24).
   const std::vector<AttentionShape> shapes = {shape(200, 200, 2, 2), shape(77, 200, 2, 1, 1), shape(80, 200, 3)};
   const std::vector<std::pair<int64_t, int64_t>> blocks = {{16, 16}, {24, 24}, {8, 8}, {16, 40}, {32, 8}};
@@ -266,7 +284,8 @@ TEST_CASE("bigbird rows hold window + global + r random blocks", "[patterns]") {
       int64_t fixed = 2;  // global blocks 0, 1 plus the window blocks not among them
       for (int64_t w = std::max<int64_t>(2, i - 1); w <= std::min<int64_t>(15, i + 1); ++w) ++fixed;
       CHECK(static_cast<int64_t>(r.size) == fixed + 3);
-      for (uint32_t w : {0u, 1u, static_cast<uint32_t>(i - 1), static_cast<uint32_t>(i)}) CHECK(std::count(row.begin(), row.end(), w) == 1);
+      for (uint32_t w : {0u, 1u, static_cast<uint32_t>(i - 1), static_cast<uint32_t>(i)})
+        CHECK(std::count(row.begin(), row.end(), w) == 1);
       heads_differ = heads_differ || row_text(m, i, h) != row_text(m, i, 0);
     }
   }
@@ -314,7 +333,8 @@ TEST_CASE("random_block density and determinism", "[patterns]") {
     differ = differ || row_text(a, i, 2) != row_text(c, i, 2) || row_text(a, i, 2) != row_text(a, i, 1);
   }
   CHECK(differ);
-  const BlockMask d = make("{name: random_block, density: 0.1, block_tokens: 64, causal: true}", s)->block_mask(geom(s, 64, 64));
+  const BlockMask d =
+      make("{name: random_block, density: 0.1, block_tokens: 64, causal: true}", s)->block_mask(geom(s, 64, 64));
   for (int64_t i = 0; i < 64; ++i) {
     const BlockRow r = d.row(0, 0, i);
     REQUIRE(r.size > 0);
@@ -385,13 +405,17 @@ TEST_CASE("file: FlexAttention BlockMask .npz keeps its full/partial classificat
   TempDir tmp;
   const AttentionShape d = shape(256, 1024, 4);
   auto flex = [&](std::vector<int64_t> num, std::vector<int64_t> idx, std::vector<int64_t> full_num,
-                  std::vector<int64_t> full_idx, std::vector<int64_t> bs = {128, 256}, std::vector<int64_t> qshape = {1, 1, 2}) {
+                  std::vector<int64_t> full_idx, std::vector<int64_t> bs = {128, 256},
+                  std::vector<int64_t> qshape = {1, 1, 2}) {
     std::vector<int64_t> ishape = qshape;
     ishape.push_back(4);
-    write_npz(tmp, tmp.file("m.npz"), {{"kv_num_blocks", ints(qshape, num)}, {"kv_indices", ints(ishape, idx)},
-                                       {"full_kv_num_blocks", ints(qshape, full_num)},
-                                       {"full_kv_indices", ints(ishape, full_idx, 'i', 8)}, {"block_size", ints({2}, bs)},
-                                       {"seq_lengths", ints({2}, {256, 1024}, 'i', 8)}});
+    write_npz(tmp, tmp.file("m.npz"),
+              {{"kv_num_blocks", ints(qshape, num)},
+               {"kv_indices", ints(ishape, idx)},
+               {"full_kv_num_blocks", ints(qshape, full_num)},
+               {"full_kv_indices", ints(ishape, full_idx, 'i', 8)},
+               {"block_size", ints({2}, bs)},
+               {"seq_lengths", ints({2}, {256, 1024}, 'i', 8)}});
     return make("{name: file, path: m.npz}", d, 1, nullptr, tmp.path.string());
   };
   const auto p = flex({1, 2}, {3, 0, 0, 0, 0, 3, 0, 0}, {2, 1}, {1, 0, 0, 0, 2, 0, 0, 0});
@@ -407,20 +431,30 @@ TEST_CASE("file: FlexAttention BlockMask .npz keeps its full/partial classificat
 
   using Catch::Contains;
   const std::vector<int64_t> ok_idx = {3, 0, 0, 0, 0, 3, 0, 0}, none = {0, 0, 0, 0, 0, 0, 0, 0};
-  CHECK_THROWS_WITH(flex({1, 2}, {4, 0, 0, 0, 0, 3, 0, 0}, {0, 0}, none), Contains("m.npz") && Contains("kv_indices[0, 0, 0, 0] = 4 is out of range [0, 4)"));
+  CHECK_THROWS_WITH(flex({1, 2}, {4, 0, 0, 0, 0, 3, 0, 0}, {0, 0}, none),
+                    Contains("m.npz") && Contains("kv_indices[0, 0, 0, 0] = 4 is out of range [0, 4)"));
   CHECK_THROWS_WITH(flex({5, 2}, ok_idx, {0, 0}, none), Contains("kv_num_blocks[0, 0, 0] = 5 is outside [0, 4]"));
   CHECK_THROWS_WITH(flex({1, -1}, ok_idx, {0, 0}, none), Contains("= -1 is outside"));
   CHECK_THROWS_WITH(flex({1, 2}, ok_idx, {1, 0}, {3, 0, 0, 0, 0, 0, 0, 0}), Contains("listed twice"));
   CHECK_THROWS_WITH(flex({1, 2}, ok_idx, {0, 0}, none, {128, 128}),
-                    Contains("kv_indices has shape (1, 1, 2, 4) but the workload (batch=1, q_heads=4, q_len=256, kv_len=1024) needs (1 or 1, 1 or 4, 2, 8)"));
-  CHECK_THROWS_WITH(flex({1, 2, 1, 2, 1, 2}, std::vector<int64_t>(24, 0), std::vector<int64_t>(6, 0), std::vector<int64_t>(24, 0),
-                         {128, 256}, {1, 3, 2}), Contains("kv_num_blocks has shape (1, 3, 2)"));
-  write_npz(tmp, tmp.file("f.npz"), {{"kv_num_blocks", ints({1, 1, 2}, {1, 1})}, {"kv_indices", io::make_f4({1, 1, 2, 4}, std::vector<float>(8, 0))}});
-  CHECK_THROWS_WITH(make("{name: file, path: f.npz}", d, 1, nullptr, tmp.path.string()), Contains("kv_indices has a float dtype"));
-  write_npz(tmp, tmp.file("s.npz"), {{"kv_num_blocks", ints({1, 1, 2}, {1, 1})}, {"kv_indices", ints({1, 1, 2, 8}, std::vector<int64_t>(16, 0))},
-                                     {"seq_lengths", ints({2}, {512, 1024})}});
-  CHECK_THROWS_WITH(make("{name: file, path: s.npz}", d, 1, nullptr, tmp.path.string()), Contains("seq_lengths is (512, 1024)"));
-  CHECK_THROWS_WITH(make("{name: file, path: s.npz, block_tokens: 64}", d, 1, nullptr, tmp.path.string()), Contains("does not apply"));
+                    Contains("kv_indices has shape (1, 1, 2, 4) but the workload (batch=1, q_heads=4, q_len=256, "
+                             "kv_len=1024) needs (1 or 1, 1 or 4, 2, 8)"));
+  CHECK_THROWS_WITH(flex({1, 2, 1, 2, 1, 2}, std::vector<int64_t>(24, 0), std::vector<int64_t>(6, 0),
+                         std::vector<int64_t>(24, 0), {128, 256}, {1, 3, 2}),
+                    Contains("kv_num_blocks has shape (1, 3, 2)"));
+  write_npz(tmp, tmp.file("f.npz"),
+            {{"kv_num_blocks", ints({1, 1, 2}, {1, 1})},
+             {"kv_indices", io::make_f4({1, 1, 2, 4}, std::vector<float>(8, 0))}});
+  CHECK_THROWS_WITH(make("{name: file, path: f.npz}", d, 1, nullptr, tmp.path.string()),
+                    Contains("kv_indices has a float dtype"));
+  write_npz(tmp, tmp.file("s.npz"),
+            {{"kv_num_blocks", ints({1, 1, 2}, {1, 1})},
+             {"kv_indices", ints({1, 1, 2, 8}, std::vector<int64_t>(16, 0))},
+             {"seq_lengths", ints({2}, {512, 1024})}});
+  CHECK_THROWS_WITH(make("{name: file, path: s.npz}", d, 1, nullptr, tmp.path.string()),
+                    Contains("seq_lengths is (512, 1024)"));
+  CHECK_THROWS_WITH(make("{name: file, path: s.npz, block_tokens: 64}", d, 1, nullptr, tmp.path.string()),
+                    Contains("does not apply"));
 }
 
 TEST_CASE("file: .npy block bitmaps and element masks", "[patterns]") {
@@ -437,13 +471,16 @@ TEST_CASE("file: .npy block bitmaps and element masks", "[patterns]") {
   CHECK(compute_stats(m).full_blocks == 7);
   CHECK(brute_force_mismatch(*p, geom(s, 48, 100)) == "");
   using Catch::Contains;
-  CHECK_THROWS_WITH(make("{name: file, path: " + tmp.file("bitmap.npy") + "}", s),
-                    Contains("bitmap.npy: mask has shape (2, 4, 4)") && Contains("(Qb, Kb) = (2, 2) at block_tokens=128"));
+  CHECK_THROWS_WITH(
+      make("{name: file, path: " + tmp.file("bitmap.npy") + "}", s),
+      Contains("bitmap.npy: mask has shape (2, 4, 4)") && Contains("(Qb, Kb) = (2, 2) at block_tokens=128"));
   bits[3] = 2;
   io::write_npy(tmp.file("two.npy"), ints({2, 4, 4}, bits, 'u', 2));
-  CHECK_THROWS_WITH(make("{name: file, path: " + tmp.file("two.npy") + ", block_tokens: 64}", s), Contains("mask value 2"));
+  CHECK_THROWS_WITH(make("{name: file, path: " + tmp.file("two.npy") + ", block_tokens: 64}", s),
+                    Contains("mask value 2"));
   io::write_npy(tmp.file("float.npy"), io::make_f4({4, 4}, std::vector<float>(16, 1)));
-  CHECK_THROWS_WITH(make("{name: file, path: " + tmp.file("float.npy") + ", block_tokens: 64}", s), Contains("float dtype"));
+  CHECK_THROWS_WITH(make("{name: file, path: " + tmp.file("float.npy") + ", block_tokens: 64}", s),
+                    Contains("float dtype"));
 
   // Element mask [q_len, kv_len] for a decode-like shape: exact.
   const AttentionShape e = shape(37, 150, 3);
@@ -457,7 +494,8 @@ TEST_CASE("file: .npy block bitmaps and element masks", "[patterns]") {
   int64_t n = 0;
   for (auto x : iv) n += x.end - x.begin;
   CHECK(n == std::count(el.begin() + 4 * 150, el.begin() + 5 * 150, 1));
-  for (auto [qb, kb] : std::vector<std::pair<int64_t, int64_t>>{{16, 16}, {8, 64}, {37, 150}}) CHECK(brute_force_mismatch(*q, geom(e, qb, kb)) == "");
+  for (auto [qb, kb] : std::vector<std::pair<int64_t, int64_t>>{{16, 16}, {8, 64}, {37, 150}})
+    CHECK(brute_force_mismatch(*q, geom(e, qb, kb)) == "");
 }
 
 TEST_CASE("patterns reject bad input with clear messages", "[patterns]") {
@@ -471,21 +509,27 @@ TEST_CASE("patterns reject bad input with clear messages", "[patterns]") {
     }
     return std::string("no error");
   };
-  CHECK_THAT(err("{name: slidng_window, window_tokens: 4}"), Contains("did you mean 'sliding_window'") && Contains("bigbird, block_diagonal"));
-  CHECK_THAT(err("{name: sliding_window, window_tokens: 4, casual: true}"), Contains("unknown key 'casual' (did you mean 'causal'?)"));
-  CHECK_THAT(err("{name: bigbird, random_block: 2}"), Contains("unknown key 'random_block' (did you mean 'random_blocks'?)"));
+  CHECK_THAT(err("{name: slidng_window, window_tokens: 4}"),
+             Contains("did you mean 'sliding_window'") && Contains("bigbird, block_diagonal"));
+  CHECK_THAT(err("{name: sliding_window, window_tokens: 4, casual: true}"),
+             Contains("unknown key 'casual' (did you mean 'causal'?)"));
+  CHECK_THAT(err("{name: bigbird, random_block: 2}"),
+             Contains("unknown key 'random_block' (did you mean 'random_blocks'?)"));
   CHECK_THAT(err("{name: sliding_window, window_tokens: -5}"), Contains("window_tokens: value -5 is out of range"));
   CHECK_THAT(err("{name: dilated, window_tokens: 8, dilation: 0}"), Contains("dilation: value 0 is out of range"));
   CHECK_THAT(err("{name: random_block, density: 1.5}"), Contains("density: value 1.5 is out of range"));
   CHECK_THAT(err("{name: random_block, density: 0}"), Contains("density: must be > 0"));
   CHECK_THAT(err("{name: bigbird, window_blocks: 4}"), Contains("window_blocks: must be odd"));
-  CHECK_THAT(err("{name: fixed, stride_tokens: 8, summary_tokens: 9}"), Contains("summary_tokens: value 9 is out of range [1, 8]"));
+  CHECK_THAT(err("{name: fixed, stride_tokens: 8, summary_tokens: 9}"),
+             Contains("summary_tokens: value 9 is out of range [1, 8]"));
   CHECK_THAT(err("{name: strided}"), Contains("stride_tokens: missing required key"));
   CHECK_THAT(err("{name: block_diagonal, doc_lengths_tokens: [64, 0]}"), Contains("out of range"));
   CHECK_THAT(err("{name: topk, k: 4}"), Contains("derives its mask from Q/K data"));
   CHECK_THAT(err("{name: file, path: does/not/exist.npz}"), Contains("path: no such file 'does/not/exist.npz'"));
-  CHECK_THAT(err("{name: file, path: " + std::string(ATTNSIM_TEST_DIR) + "/test_patterns.cpp}"), Contains("unsupported extension"));
+  CHECK_THAT(err("{name: file, path: " + std::string(ATTNSIM_TEST_DIR) + "/test_patterns.cpp}"),
+             Contains("unsupported extension"));
   const AttentionShape big = shape(200000, 200000);
   const RandomInputs in(big, 1);
-  CHECK_THROWS_WITH(make("{name: relu}", big, 1, &in), Contains("pattern 'relu' needs 4.66 GiB of mask") && Contains("reduce q_len/kv_len"));
+  CHECK_THROWS_WITH(make("{name: relu}", big, 1, &in),
+                    Contains("pattern 'relu' needs 4.66 GiB of mask") && Contains("reduce q_len/kv_len"));
 }

@@ -32,7 +32,10 @@ std::string classify_bound(const GpuSimResult& r, const HwSpec& hw, const Kernel
 
 void simulate(const Session& ses, nlohmann::ordered_json& result) {
   const KernelSpec& k = ses.kernel->spec();
-  const GpuSimResult r = simulate_gpu(*ses.trace, ses.hw, k);
+  GpuSimResult r = simulate_gpu(*ses.trace, ses.hw, k);
+  // Calls issued back to back cannot finish faster than the host can issue them.
+  const bool host_bound = k.host_dispatch_s > r.latency_s;
+  r.latency_s = std::max(r.latency_s, k.host_dispatch_s);
   const double clock = ses.hw.clock_hz;
   const double useful = result["work"]["useful_flops"].get<double>();
   const double peak = ses.hw.peak_flops(k.mma_path, ses.workload.shape.dtype);
@@ -54,7 +57,7 @@ void simulate(const Session& ses, nlohmann::ordered_json& result) {
   t["cta_slots"] = r.slots;
   t["waves"] = r.waves;
   t["l2_hit_rate"] = r.l2_hits + r.l2_misses > 0 ? static_cast<double>(r.l2_hits) / (r.l2_hits + r.l2_misses) : 0.0;
-  t["bound"] = classify_bound(r, ses.hw, k, ses.workload.shape.dtype);
+  t["bound"] = host_bound ? "host" : classify_bound(r, ses.hw, k, ses.workload.shape.dtype);
   result["timing"] = t;
   nlohmann::ordered_json traffic;
   for (const LevelTraffic& l : r.levels) {

@@ -113,7 +113,7 @@ BlockMask BitMask::classify(const BlockGeometry& g) const {
         for (int64_t kb = 0; kb < kvb; ++kb) {
           const int64_t c = count[static_cast<size_t>(kb)];
           if (c == 0) continue;
-          mask.append(static_cast<uint32_t>(kb), c <= rows * g.kv_cols_in(kb));
+          mask.append(static_cast<uint32_t>(kb), c < rows * g.kv_cols_in(kb));
           pairs += static_cast<double>(c);
           count[static_cast<size_t>(kb)] = 0;
         }

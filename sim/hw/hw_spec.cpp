@@ -74,7 +74,13 @@ HwSpec parse_hw_spec(const YAML::Node& root, const std::string& source_name) {
   hw.name = r.string("name");
   hw.description = r.string("description", "");
   hw.arch = r.string("arch");
-  const ArchEntry& arch = ArchRegistry::instance().get(hw.arch, "architectures");
+  const ArchEntry* arch_entry = nullptr;
+  try {
+    arch_entry = &ArchRegistry::instance().get(hw.arch, "architectures");
+  } catch (const Error& e) {
+    r.fail("arch", e.what());  // name the file and key, not just the registry's list
+  }
+  const ArchEntry& arch = *arch_entry;
   hw.clock_hz = r.quantity("clock", UnitKind::frequency);
   if (hw.clock_hz < 1e7 || hw.clock_hz > 1e11) r.fail("clock", "must lie between 10MHz and 100GHz");
 
@@ -117,8 +123,11 @@ HwSpec parse_hw_spec(const YAML::Node& root, const std::string& source_name) {
   if (r.has("links")) {
     for (MapReader& lr : r.map_list("links")) {
       LinkSpec link;
-      link.from = lr.string("from");
-      link.to = lr.string("to");
+      // Endpoints are graph nodes: "compute" or a memory level defined above.
+      std::vector<std::string> nodes = {"compute"};
+      for (const auto& l : hw.memory) nodes.push_back(l.name);
+      link.from = lr.choice("from", nodes);
+      link.to = lr.choice("to", nodes);
       link.bandwidth_bytes_per_s = lr.quantity("bandwidth", UnitKind::bandwidth);
       link.latency_s = lr.quantity("latency", UnitKind::time, 1e-12);
       lr.finish();

@@ -24,7 +24,8 @@ void finish_session(Session& ses, const std::string& kernel_name, bool progress,
                 "; reduce batch or sequence length, or split it over several chips");
   }
   std::string kname = kernel_name.empty() ? ses.workload.kernel : kernel_name;
-  if (kname.empty()) kname = default_kernel(ses.hw, s.phase);
+  const bool chosen = !kname.empty();
+  if (!chosen) kname = default_kernel(ses.hw, s.phase);
   ses.kernel = make_kernel(kname);
   const KernelSpec& ks = ses.kernel->spec();
   const std::string phase = s.phase == Phase::decode ? "decode" : "prefill";
@@ -47,6 +48,13 @@ void finish_session(Session& ses, const std::string& kernel_name, bool progress,
   }
   {
     Progress p("classifying blocks", progress);
+    ses.mask = std::make_shared<const BlockMask>(ses.pattern->block_mask(ses.kernel->block_geometry(s)));
+  }
+  // With no kernel named, a dense kernel that would visit blocks the pattern skips
+  // (anything but contiguous rows) gives way to the block-sparse kernel.
+  if (!chosen && !ses.kernel->spec().skips_empty_blocks && s.phase == Phase::prefill && ses.hw.arch == "gpu" &&
+      contiguous_cover(*ses.mask).entries() > ses.mask->entries() * 21 / 20) {
+    ses.kernel = make_kernel("flex");
     ses.mask = std::make_shared<const BlockMask>(ses.pattern->block_mask(ses.kernel->block_geometry(s)));
   }
   Progress p("generating the trace", progress);

@@ -53,12 +53,15 @@ Workload parse_workload(const YAML::Node& root, const std::string& source_name) 
   w.kernel = r.string("kernel", "");
   w.seed = static_cast<uint64_t>(r.integer("seed", 0, INT64_MAX, 1));
   r.allow("pattern");
-  w.pattern = root["pattern"];
-  if (!w.pattern) {
+  // Copy-construct: assigning a missing key's (invalid) node to a Node throws in yaml-cpp.
+  const YAML::Node pattern = root.IsMap() ? root["pattern"] : YAML::Node();
+  if (!pattern.IsDefined()) {
     w.pattern = YAML::Node(YAML::NodeType::Map);
     w.pattern["name"] = "dense";
-  } else if (!w.pattern.IsMap()) {
+  } else if (!pattern.IsMap()) {
     r.fail("pattern", "expected a mapping like '{name: causal}'");
+  } else {
+    w.pattern = pattern;
   }
   r.finish();
   validate_shape(s, source_name);

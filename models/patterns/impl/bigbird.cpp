@@ -29,7 +29,8 @@ class BigBird final : public ISparsityPattern {
     picks_.assign(static_cast<size_t>(s.q_heads * rows * random_), kNone);
     for (int64_t h = 0; h < s.q_heads; ++h) {
       for (int64_t i = first_row_; i < blocks_; ++i) {
-        const uint64_t key = mix64(mix64(mix64(seed ^ 0xb16b12dULL) ^ static_cast<uint64_t>(h)) ^ static_cast<uint64_t>(i));
+        const uint64_t key =
+            mix64(mix64(mix64(seed ^ 0xb16b12dULL) ^ static_cast<uint64_t>(h)) ^ static_cast<uint64_t>(i));
         choose(i, key, &picks_[static_cast<size_t>((h * rows + i - first_row_) * random_)]);
       }
     }
@@ -90,8 +91,8 @@ class BigBird final : public ISparsityPattern {
         if (!fixed(i, kb)) cand.push_back(static_cast<uint32_t>(kb));
       }
       for (int64_t j = 0; j < want; ++j) {
-        const int64_t pick = j + static_cast<int64_t>(mix64(key + static_cast<uint64_t>(j)) %
-                                                      static_cast<uint64_t>(free - j));
+        const int64_t pick =
+            j + static_cast<int64_t>(mix64(key + static_cast<uint64_t>(j)) % static_cast<uint64_t>(free - j));
         std::swap(cand[static_cast<size_t>(j)], cand[static_cast<size_t>(pick)]);
         out[j] = cand[static_cast<size_t>(j)];
       }
@@ -115,8 +116,9 @@ class BigBird final : public ISparsityPattern {
 std::unique_ptr<ISparsityPattern> create(MapReader& r, const PatternContext& ctx) {
   const int64_t block = r.integer("block_tokens", 1, INT64_MAX, 64);
   const int64_t window = r.integer("window_blocks", 1, INT64_MAX, 3);
-  if (window % 2 == 0) r.fail("window_blocks", "must be odd (the window is centred on the query block), got " +
-                              std::to_string(window) + "; use " + std::to_string(window + 1));
+  if (window % 2 == 0)
+    r.fail("window_blocks", "must be odd (the window is centred on the query block), got " + std::to_string(window) +
+                                "; use " + std::to_string(window + 1));
   const int64_t global = r.integer("global_blocks", 0, INT64_MAX, 2);
   const int64_t random = r.integer("random_blocks", 0, INT64_MAX, 3);
   const bool causal = r.boolean("causal", false);

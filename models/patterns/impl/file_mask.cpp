@@ -72,7 +72,8 @@ struct Source {
 // Block-level truth from a file, stored as a BlockMask at the file's own block sizes.
 class BlockFile final : public ISparsityPattern {
  public:
-  BlockFile(BlockMask own, double pairs, std::string desc) : own_(std::move(own)), pairs_(pairs), desc_(std::move(desc)) {}
+  BlockFile(BlockMask own, double pairs, std::string desc)
+      : own_(std::move(own)), pairs_(pairs), desc_(std::move(desc)) {}
 
   void row_intervals(int64_t b, int64_t h, int64_t q_pos, std::vector<Interval>& out) const override {
     const BlockGeometry& g = own_.geometry();
@@ -127,8 +128,8 @@ class ElementFile final : public BitMaskPattern {
 
 // Builds the BlockMask row by row; fill(b, h, qb, state) marks state[kb] = 1 partial, 2 full.
 template <class Fill>
-std::unique_ptr<ISparsityPattern> build(const Source& src, int64_t qbs, int64_t kvbs, int64_t mb, int64_t mh,
-                                        Fill fill, const std::string& desc) {
+std::unique_ptr<ISparsityPattern> build(const Source& src, int64_t qbs, int64_t kvbs, int64_t mb, int64_t mh, Fill fill,
+                                        const std::string& desc) {
   BlockGeometry g{src.s.batch, src.s.q_heads, src.s.q_len, src.s.kv_len, src.s.q_offset(), qbs, kvbs};
   BlockMask m(g, mb, mh);
   std::vector<uint8_t> state(static_cast<size_t>(g.kv_blocks()), 0);
@@ -167,9 +168,9 @@ std::unique_ptr<ISparsityPattern> load_flex(const Source& src, const std::map<st
   }
   if (const io::NpyArray* sl = get("seq_lengths")) {
     if (sl->size() != 2 || int_at(*sl, 0) != src.s.q_len || int_at(*sl, 1) != src.s.kv_len) {
-      src.bad("seq_lengths is " + dims(sl->size() == 2 ? std::vector<int64_t>{int_at(*sl, 0), int_at(*sl, 1)}
-                                                        : sl->shape) +
-              " but " + src.workload() + " needs (q_len, kv_len) = " + dims({src.s.q_len, src.s.kv_len}));
+      src.bad("seq_lengths is " +
+              dims(sl->size() == 2 ? std::vector<int64_t>{int_at(*sl, 0), int_at(*sl, 1)} : sl->shape) + " but " +
+              src.workload() + " needs (q_len, kv_len) = " + dims({src.s.q_len, src.s.kv_len}));
     }
   }
   const int64_t qb = (src.s.q_len + qbs - 1) / qbs, kb = (src.s.kv_len + kvbs - 1) / kvbs;
@@ -179,7 +180,8 @@ std::unique_ptr<ISparsityPattern> load_flex(const Source& src, const std::map<st
   if (!fnum != !fidx) src.bad("full_kv_num_blocks and full_kv_indices must be given together");
   src.check_bh(*num, "kv_num_blocks", {qb});
   src.check_bh(*idx, "kv_indices", {qb, kb});
-  if (idx->shape[0] != num->shape[0] || idx->shape[1] != num->shape[1]) src.bad("kv_indices and kv_num_blocks disagree on [B, H]");
+  if (idx->shape[0] != num->shape[0] || idx->shape[1] != num->shape[1])
+    src.bad("kv_indices and kv_num_blocks disagree on [B, H]");
   if (fnum) {
     src.check_bh(*fnum, "full_kv_num_blocks", {qb});
     src.check_bh(*fidx, "full_kv_indices", {qb, kb});
@@ -189,11 +191,14 @@ std::unique_ptr<ISparsityPattern> load_flex(const Source& src, const std::map<st
     for (int full = 0; full < (fnum ? 2 : 1); ++full) {
       const io::NpyArray& n = full ? *fnum : *num;
       const io::NpyArray& x = full ? *fidx : *idx;
-      const std::string nn = full ? "full_kv_num_blocks" : "kv_num_blocks", xn = full ? "full_kv_indices" : "kv_indices";
+      const std::string nn = full ? "full_kv_num_blocks" : "kv_num_blocks",
+                        xn = full ? "full_kv_indices" : "kv_indices";
       const size_t row = static_cast<size_t>((b * num->shape[1] + h) * qb + i);
       const int64_t count = int_at(n, row);
       const std::string at = "[" + std::to_string(b) + ", " + std::to_string(h) + ", " + std::to_string(i);
-      if (count < 0 || count > kb) src.bad(nn + at + "] = " + std::to_string(count) + " is outside [0, " + std::to_string(kb) + "] (Kb = ceil(kv_len / kv_block))");
+      if (count < 0 || count > kb)
+        src.bad(nn + at + "] = " + std::to_string(count) + " is outside [0, " + std::to_string(kb) +
+                "] (Kb = ceil(kv_len / kv_block))");
       for (int64_t j = 0; j < count; ++j) {
         const int64_t k = int_at(x, row * static_cast<size_t>(kb) + static_cast<size_t>(j));
         const std::string here = xn + at + ", " + std::to_string(j) + "] = " + std::to_string(k);
@@ -204,7 +209,8 @@ std::unique_ptr<ISparsityPattern> load_flex(const Source& src, const std::map<st
       }
     }
   };
-  const std::string desc = "file(" + src.file + ", FlexAttention BlockMask " + std::to_string(qbs) + "x" + std::to_string(kvbs) + ")";
+  const std::string desc =
+      "file(" + src.file + ", FlexAttention BlockMask " + std::to_string(qbs) + "x" + std::to_string(kvbs) + ")";
   return build(src, qbs, kvbs, num->shape[0], num->shape[1], fill, desc);
 }
 
@@ -213,11 +219,13 @@ std::unique_ptr<ISparsityPattern> load_npy(const Source& src, const io::NpyArray
   const int64_t bt = r.integer("block_tokens", 1, INT64_MAX, 128);
   for (size_t i = 0, n = static_cast<size_t>(a.size()); i < n; ++i) {
     const int64_t v = int_at(a, i);
-    if (v != 0 && v != 1) src.bad("mask value " + std::to_string(v) + " at flat index " + std::to_string(i) + " is not 0 or 1");
+    if (v != 0 && v != 1)
+      src.bad("mask value " + std::to_string(v) + " at flat index " + std::to_string(i) + " is not 0 or 1");
   }
   const AttentionShape& s = src.s;
   if (a.shape == std::vector<int64_t>{s.q_len, s.kv_len}) {
-    if (r.has("block_tokens")) r.fail("block_tokens", "does not apply: " + src.file + " is an element mask [q_len, kv_len]");
+    if (r.has("block_tokens"))
+      r.fail("block_tokens", "does not apply: " + src.file + " is an element mask [q_len, kv_len]");
     BitMask mask(1, 1, s.q_len, s.kv_len, "file '" + src.file + "'");
     for (int64_t i = 0; i < s.q_len; ++i) {
       uint64_t* row = mask.row(0, 0, i);
@@ -254,7 +262,9 @@ std::unique_ptr<ISparsityPattern> create(MapReader& r, const PatternContext& ctx
     file = fs::path(ctx.base_dir) / file;
   } else if (!fs::exists(file, ec)) {
     r.fail("path", "no such file '" + path + "'" +
-                       (file.is_relative() && !ctx.base_dir.empty() ? " (looked in '" + ctx.base_dir + "' and the current directory)" : ""));
+                       (file.is_relative() && !ctx.base_dir.empty()
+                            ? " (looked in '" + ctx.base_dir + "' and the current directory)"
+                            : ""));
   }
   const std::string ext = file.extension().string();
   Source src{file.string(), ctx.shape};
@@ -263,16 +273,19 @@ std::unique_ptr<ISparsityPattern> create(MapReader& r, const PatternContext& ctx
     return load_flex(src, io::read_npz(src.file));
   }
   if (ext == ".npy") return load_npy(src, io::read_npy(src.file), r);
-  r.fail("path", "'" + path + "' has an unsupported extension; expected .npz (FlexAttention BlockMask) or .npy (block bitmap or element mask)");
+  r.fail("path", "'" + path +
+                     "' has an unsupported extension; expected .npz (FlexAttention BlockMask) or .npy (block bitmap or "
+                     "element mask)");
 }
 
 const Registrar<PatternEntry> kRegister(
     "file",
-    PatternEntry{"mask from a file: FlexAttention BlockMask (.npz), block bitmap or element mask (.npy)",
-                 {{"path", "string", "", ".npz / .npy file, relative to the workload's directory (then the current one)"},
-                  {"block_tokens", "integer", "128", "block size of a .npy block bitmap (not for .npz / element masks)"}},
-                 false,
-                 create});
+    PatternEntry{
+        "mask from a file: FlexAttention BlockMask (.npz), block bitmap or element mask (.npy)",
+        {{"path", "string", "", ".npz / .npy file, relative to the workload's directory (then the current one)"},
+         {"block_tokens", "integer", "128", "block size of a .npy block bitmap (not for .npz / element masks)"}},
+        false,
+        create});
 
 }  // namespace
 }  // namespace attnsim

@@ -16,13 +16,17 @@ namespace {
 class RandomBlock final : public ISparsityPattern {
  public:
   RandomBlock(int64_t kv_len, uint64_t seed, double density, int64_t block, bool diagonal, bool causal)
-      : kv_len_(kv_len), seed_(mix64(seed ^ 0x5eed0b10c4ULL)), density_(density), block_(block),
-        diagonal_(diagonal), causal_(causal) {}
+      : kv_len_(kv_len),
+        seed_(mix64(seed ^ 0x5eed0b10c4ULL)),
+        density_(density),
+        block_(block),
+        diagonal_(diagonal),
+        causal_(causal) {}
 
   bool kept(int64_t head, int64_t i, int64_t j) const {
     if (diagonal_ && i == j) return true;
-    const uint64_t x = mix64(mix64(mix64(seed_ ^ static_cast<uint64_t>(head)) ^ static_cast<uint64_t>(i)) ^
-                             static_cast<uint64_t>(j));
+    const uint64_t x =
+        mix64(mix64(mix64(seed_ ^ static_cast<uint64_t>(head)) ^ static_cast<uint64_t>(i)) ^ static_cast<uint64_t>(j));
     return static_cast<double>(x >> 11) * 0x1.0p-53 < density_;
   }
 
@@ -43,27 +47,36 @@ class RandomBlock final : public ISparsityPattern {
   }
   bool head_invariant() const override { return density_ >= 1.0; }
 
-  // Direct classification when the geometry's blocks are this pattern's blocks.
+  // Direct classification at any geometry: each geometry block is cut along this
+  // pattern's block edges and the allowed pairs of every kept piece are counted, so
+  // only the kept flags of overlapping block pairs are hashed (no per-row scans).
   BlockMask block_mask(const BlockGeometry& g) const override {
-    if (g.q_block != block_ || g.kv_block != block_ || g.q_offset % block_ != 0) return classify_blocks(*this, g);
     const int64_t mh = head_invariant() ? 1 : g.heads;
     BlockMask mask(g, 1, mh);
+    std::vector<int64_t> count(static_cast<size_t>(g.kv_blocks()), 0);
     double pairs = 0;
     for (int64_t h = 0; h < mh; ++h) {
       for (int64_t qb = 0; qb < g.q_blocks(); ++qb) {
-        const int64_t q0 = g.q_offset + qb * block_, rows = g.q_rows_in(qb), i = q0 / block_;
-        const int64_t last = causal_ ? std::min(i, g.kv_blocks() - 1) : g.kv_blocks() - 1;
-        for (int64_t j = 0; j <= last; ++j) {
-          if (!kept(h, i, j)) continue;
-          const int64_t k0 = j * block_, cols = g.kv_cols_in(j);
-          int64_t allowed = rows * cols;
-          if (causal_ && k0 + cols - 1 > q0) {  // the diagonal block: keys k <= q only
-            allowed = 0;
-            for (int64_t q = q0; q < q0 + rows; ++q) allowed += std::clamp<int64_t>(q - k0 + 1, 0, cols);
+        const int64_t qa = g.q_offset + qb * g.q_block, qz = qa + g.q_rows_in(qb);  // query positions [qa, qz)
+        for (int64_t i = qa / block_; i * block_ < qz; ++i) {
+          const int64_t r0 = std::max(qa, i * block_), r1 = std::min(qz, (i + 1) * block_);
+          const int64_t kend = causal_ ? std::min(r1, kv_len_) : kv_len_;  // keys >= kend are never allowed
+          for (int64_t j = 0; j * block_ < kend; ++j) {
+            if (!kept(h, i, j)) continue;
+            const int64_t c0 = j * block_, c1 = std::min((j + 1) * block_, kv_len_);
+            for (int64_t kb = c0 / g.kv_block; kb * g.kv_block < c1; ++kb) {
+              const int64_t a = std::max(c0, kb * g.kv_block), z = std::min(c1, (kb + 1) * g.kv_block);
+              count[static_cast<size_t>(kb)] += allowed(r0, r1, a, z);
+            }
           }
-          if (allowed == 0) continue;
-          mask.append(static_cast<uint32_t>(j), false);
-          pairs += static_cast<double>(allowed);
+        }
+        const int64_t rows = qz - qa;
+        for (int64_t kb = 0; kb < g.kv_blocks(); ++kb) {
+          int64_t& c = count[static_cast<size_t>(kb)];
+          if (c == 0) continue;
+          mask.append(static_cast<uint32_t>(kb), c < rows * g.kv_cols_in(kb));
+          pairs += static_cast<double>(c);
+          c = 0;
         }
         mask.end_row();
       }
@@ -80,6 +93,14 @@ class RandomBlock final : public ISparsityPattern {
   }
 
  private:
+  // Allowed pairs among queries [r0, r1) and keys [a, z) of one kept block pair.
+  int64_t allowed(int64_t r0, int64_t r1, int64_t a, int64_t z) const {
+    if (!causal_ || z - 1 <= r0) return (r1 - r0) * (z - a);
+    int64_t n = 0;
+    for (int64_t q = r0; q < r1; ++q) n += std::clamp<int64_t>(q - a + 1, 0, z - a);
+    return n;
+  }
+
   int64_t kv_len_;
   uint64_t seed_;
   double density_;

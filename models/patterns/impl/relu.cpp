@@ -36,11 +36,10 @@ std::unique_ptr<ISparsityPattern> create(MapReader& r, const PatternContext& ctx
 }
 
 const Registrar<PatternEntry> kRegister(
-    "relu",
-    PatternEntry{"data-dependent: key k is kept iff the score q.k > 0 (ReLU attention); exact element mask",
-                 {{"causal", "bool", "true", "also drop keys after the query (k > q_pos)"}},
-                 true,
-                 create});
+    "relu", PatternEntry{"data-dependent: key k is kept iff the score q.k > 0 (ReLU attention); exact element mask",
+                         {{"causal", "bool", "true", "also drop keys after the query (k > q_pos)"}},
+                         true,
+                         create});
 
 }  // namespace
 }  // namespace attnsim

@@ -1,0 +1,66 @@
+// `attnsim validate [FILE|DIR ...]`: re-simulate measured kernels and report error.
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+
+#include "sim/cli/command.h"
+#include "sim/core/paths.h"
+#include "sim/validate/validate.h"
+
+namespace attnsim {
+namespace {
+
+struct ValidateCli {
+  std::vector<std::string> inputs;
+  std::string hw, csv, markdown, json;
+  bool nominal_clock = false, no_gate = false, quiet = false;
+  int64_t max_kv_len = 0;
+};
+
+void setup(CLI::App& app) {
+  auto* cmd = app.add_subcommand("validate", "compare attnsim with measured kernel times (docs/measurement-format.md)");
+  auto o = std::make_shared<ValidateCli>();
+  cmd->add_option("inputs", o->inputs, "measurement .jsonl files or folders (default: validation/h100/data)");
+  cmd->add_option("--hw", o->hw, "use this hardware config for every case instead of matching by name");
+  cmd->add_flag("--nominal-clock", o->nominal_clock, "simulate at the config clock, not the clock recorded per case");
+  cmd->add_option("--max-kv-len", o->max_kv_len, "skip cases with longer KV (quick runs)");
+  cmd->add_option("--csv", o->csv, "write per-case results as CSV");
+  cmd->add_option("--markdown", o->markdown, "write the summary tables as Markdown");
+  cmd->add_flag("--no-gate", o->no_gate, "exit 0 even when targets are missed");
+  cmd->add_flag("--quiet,-q", o->quiet, "no progress on stderr");
+  cmd->callback([o] {
+    namespace fs = std::filesystem;
+    std::vector<std::string> inputs = o->inputs;
+    if (inputs.empty()) inputs.push_back((fs::path(data_root()) / "validation" / "h100" / "data").string());
+    ValidateOptions vo;
+    for (const std::string& in : inputs) {
+      std::error_code ec;
+      if (fs::is_directory(in, ec)) {
+        std::vector<std::string> found;
+        for (const auto& e : fs::directory_iterator(in)) {
+          if (e.path().extension() == ".jsonl") found.push_back(e.path().string());
+        }
+        std::sort(found.begin(), found.end());
+        vo.files.insert(vo.files.end(), found.begin(), found.end());
+      } else if (fs::is_regular_file(in, ec)) {
+        vo.files.push_back(in);
+      } else {
+        throw Error(in + ": no such measurement file or folder");
+      }
+    }
+    vo.hw = o->hw;
+    vo.measured_clock = !o->nominal_clock;
+    vo.max_kv_len = o->max_kv_len;
+    vo.progress = !o->quiet;
+    const ValidationReport rep = run_validation(vo);
+    write_output("-", render_validation_text(rep));
+    if (!o->csv.empty()) write_output(o->csv, render_validation_csv(rep));
+    if (!o->markdown.empty()) write_output(o->markdown, render_validation_markdown(rep));
+    if (!rep.pass && !o->no_gate) throw Error("validation targets missed (see FAIL above)");
+  });
+}
+
+const Registrar<CommandEntry> kRegister("validate", CommandEntry{setup});
+
+}  // namespace
+}  // namespace attnsim

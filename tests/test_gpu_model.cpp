@@ -1,0 +1,256 @@
+// GPU timing model on hand-computable cases: every expected number below is
+// derived from the toy config in this file, never taken from an earlier run.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "models/gpu/gpu_params.h"
+#include "models/gpu/gpu_sim.h"
+#include "sim/config/map_reader.h"
+#include "sim/report/report.h"
+#include "sim/session/session.h"
+#include "sim/timing/timing_model.h"
+
+using namespace attnsim;
+
+namespace {
+
+struct Toy {
+  int sms = 1;
+  double tc_flops_per_clock = 4096;
+  double exp_per_clock = 16;
+  double vector_flops_per_clock = 256;
+  std::string hbm_bandwidth = "1000TB/s";
+  std::string l2_bandwidth = "1000TB/s";
+  std::string l2_capacity = "50MB";
+  std::string smem_bandwidth = "1000TB/s";
+  int latency_cycles = 0;
+};
+
+// 1 GHz, so cycles and nanoseconds coincide.
+HwSpec toy_hw(const Toy& t) {
+  char yaml[2048];
+  std::snprintf(yaml, sizeof yaml, R"(
+name: TOY
+arch: gpu
+sources: {T: test}
+clock: 1GHz
+compute:
+  units: %d
+  unit_name: SM
+  matrix_paths: {wgmma: {bf16: %g}, mma_sync: {bf16: 2048}}
+  exp_per_clock_per_unit: %g
+  vector_flops_per_clock_per_unit: %g
+memory:
+  - {name: smem, kind: scratchpad, per_unit: true, capacity: 228KiB, bandwidth: %s, latency_cycles: 0}
+  - {name: l2, kind: cache, capacity: %s, bandwidth: %s, latency_cycles: %d}
+  - {name: hbm, kind: dram, capacity: 80GB, bandwidth: %s, latency_cycles: %d}
+interconnect: {name: nvlink, bandwidth: 450GB/s, latency: 1us, max_chips: 8}
+tdp: 700W
+gpu:
+  launch_overhead: 1ns
+  cta_launch_cycles: 0
+  max_ctas_per_sm: 32
+  max_smem_per_cta: 227KiB
+  registers_per_sm: 256KiB
+  hbm_efficiency: 1.0
+  l2_efficiency: 1.0
+  exp_issue_fraction: 1.0
+  l2_usable_fraction: 1.0
+  kernel_gap: 1ns
+)",
+                t.sms, t.tc_flops_per_clock, t.exp_per_clock, t.vector_flops_per_clock, t.smem_bandwidth.c_str(),
+                t.l2_capacity.c_str(), t.l2_bandwidth.c_str(), t.latency_cycles, t.hbm_bandwidth.c_str(),
+                t.latency_cycles);
+  return parse_hw_spec(load_yaml_string(yaml, "toy"), "toy");
+}
+
+std::string toy_kernel(double overlap, double softmax_ops, int ctas_per_sm = 1) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("attnsim_toy_kernel_" + std::to_string(static_cast<int>(overlap * 100)) + "_" +
+                     std::to_string(static_cast<int>(softmax_ops)) + "_" + std::to_string(ctas_per_sm) + ".yaml");
+  std::ofstream f(path);
+  f << "name: toy\nimpl: flash_prefill\nmma_path: wgmma\n"
+    << "tiles: [{max_head_dim: 256, q_block: 128, kv_block: 128}]\n"
+    << "pipeline_stages: 2\nsoftmax_overlap_fraction: " << overlap << "\nskips_empty_blocks: true\nphases: prefill\n"
+    << "ctas_per_sm: " << ctas_per_sm << "\nmma_tile_m: 64\nsmem_reader_rows: 64\n"
+    << "softmax_vector_ops_per_element: " << softmax_ops << "\nmask_vector_ops_per_element: 0\n";
+  return path.string();
+}
+
+Workload dense(int64_t heads, int64_t q_len, int64_t kv_len, const std::string& pattern = "{name: dense}") {
+  const std::string yaml = "name: t\nbatch: 1\nq_heads: " + std::to_string(heads) + "\nhead_dim: 128\nphase: prefill\nq_len: " +
+                           std::to_string(q_len) + "\nkv_len: " + std::to_string(kv_len) + "\npattern: " + pattern + "\n";
+  return parse_workload(load_yaml_string(yaml, "t"), "t");
+}
+
+double latency_s(const HwSpec& hw, const Workload& w, const std::string& kernel) {
+  Session ses = prepare_session(hw, w, kernel);
+  return simulate_gpu(*ses.trace, ses.hw, ses.kernel->spec()).latency_s;
+}
+
+nlohmann::ordered_json run_json(const HwSpec& hw, const Workload& w, const std::string& kernel) {
+  Session ses = prepare_session(hw, w, kernel);
+  nlohmann::ordered_json r;
+  r["work"] = work_json(ses);
+  find_timing_model("gpu")->simulate(ses, r);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("pure tensor-core case: time = blocks x MMA cycles", "[gpu]") {
+  Toy t;
+  t.exp_per_clock = 1e6;  // softmax practically free
+  const HwSpec hw = toy_hw(t);
+  // 1 head, 1024 x 1024 dense: 8 x 8 tiles of 128 x 128, each 4*128^3 FLOP at 4096 FLOP/clk.
+  const double cycles = 64 * 4.0 * 128 * 128 * 128 / 4096;
+  const double expected_s = cycles * 1e-9;
+  const double got = latency_s(hw, dense(1, 1024, 1024), toy_kernel(0, 0));
+  REQUIRE(got == Approx(expected_s).epsilon(0.002));
+}
+
+TEST_CASE("single CTA of known tiles: MMA and softmax with partial overlap", "[gpu]") {
+  const HwSpec hw = toy_hw(Toy{});
+  // One query block (128 rows) against 8 KV blocks. Per block: MMA 4*128^3/4096 = 2048 cycles;
+  // exp 128*128/16 = 1024; vector 128*128*4/256 = 256; overlap f = 0.5 hides 0.5*1280.
+  const double per_block = 2048 + 1280 - 0.5 * 1280;
+  const double got = latency_s(hw, dense(1, 128, 1024), toy_kernel(0.5, 4));
+  REQUIRE(got == Approx(8 * per_block * 1e-9).epsilon(0.002));
+  // No overlap: serial sum.
+  REQUIRE(latency_s(hw, dense(1, 128, 1024), toy_kernel(0.0, 4)) == Approx(8 * (2048 + 1280) * 1e-9).epsilon(0.002));
+}
+
+TEST_CASE("SFU-bound case: small head dim is limited by exp throughput", "[gpu]") {
+  Toy t;
+  t.exp_per_clock = 4;  // 128*128/4 = 4096 cycles of exp per block vs 2048 of MMA
+  const HwSpec hw = toy_hw(t);
+  const double got = latency_s(hw, dense(1, 128, 1024), toy_kernel(1.0, 0));
+  REQUIRE(got == Approx(8 * 4096 * 1e-9).epsilon(0.002));
+  const auto r = run_json(hw, dense(1, 128, 1024), toy_kernel(1.0, 0));
+  REQUIRE(r["timing"]["bound"] == "sfu");
+}
+
+TEST_CASE("pure-bandwidth case: K/V streamed once at HBM bandwidth", "[gpu]") {
+  Toy t;
+  t.sms = 132;
+  t.tc_flops_per_clock = 1e6;
+  t.exp_per_clock = 1e6;
+  t.vector_flops_per_clock = 1e6;
+  t.hbm_bandwidth = "1TB/s";
+  const HwSpec hw = toy_hw(t);
+  // 132 heads, one query block each, 65536 keys: K and V read once per head.
+  const Workload w = dense(132, 128, 65536);
+  const double bytes = 132 * (2.0 * 65536 * 128 * 2 + 2.0 * 128 * 128 * 2);  // K, V + Q, O
+  const auto r = run_json(hw, w, toy_kernel(0, 0));
+  REQUIRE(r["timing"]["latency_s"].get<double>() == Approx(bytes / 1e12).epsilon(0.02));
+  REQUIRE(r["timing"]["bound"] == "memory");
+  const double hbm = r["traffic"]["hbm"]["read_bytes"].get<double>() + r["traffic"]["hbm"]["write_bytes"].get<double>();
+  REQUIRE(hbm == Approx(bytes).epsilon(1e-9));
+}
+
+TEST_CASE("wave quantisation: 133 equal CTAs on 132 SMs take two waves", "[gpu]") {
+  Toy t;
+  t.sms = 132;
+  const HwSpec hw = toy_hw(t);
+  const std::string k = toy_kernel(0, 0);
+  const double one_wave = latency_s(hw, dense(132, 128, 1024), k);
+  const double two_waves = latency_s(hw, dense(133, 128, 1024), k);
+  REQUIRE(two_waves / one_wave == Approx(2.0).epsilon(0.01));
+  REQUIRE(latency_s(hw, dense(264, 128, 1024), k) == Approx(two_waves).epsilon(0.01));
+}
+
+TEST_CASE("L2 reuse: query blocks of one head share K/V, so HBM sees each tile once", "[gpu]") {
+  Toy t;
+  t.sms = 8;
+  const HwSpec hw = toy_hw(t);
+  const auto r = run_json(hw, dense(1, 1024, 1024), toy_kernel(0, 0));
+  const double kv = 2.0 * 1024 * 128 * 2;
+  REQUIRE(r["traffic"]["hbm"]["read_bytes"].get<double>() == Approx(kv + 1024 * 128 * 2.0));
+  // A tiny L2 forces misses: more HBM traffic, never less time.
+  Toy small = t;
+  small.l2_capacity = "64KiB";
+  small.hbm_bandwidth = "100GB/s";
+  Toy big = t;
+  big.hbm_bandwidth = "100GB/s";
+  const auto rs = run_json(toy_hw(small), dense(1, 1024, 1024), toy_kernel(0, 0));
+  const auto rb = run_json(toy_hw(big), dense(1, 1024, 1024), toy_kernel(0, 0));
+  REQUIRE(rs["traffic"]["hbm"]["read_bytes"].get<double>() > rb["traffic"]["hbm"]["read_bytes"].get<double>());
+  REQUIRE(rs["timing"]["latency_s"].get<double>() >= rb["timing"]["latency_s"].get<double>());
+}
+
+TEST_CASE("monotonic: more density is never faster", "[gpu]") {
+  const HwSpec hw = load_hw_spec(resolve_hw_path("h100-sxm"));
+  double last = 0;
+  for (double density : {0.05, 0.1, 0.2, 0.4, 0.8}) {
+    const auto w = dense(8, 8192, 8192, "{name: random_block, density: " + std::to_string(density) + "}");
+    const double t = latency_s(hw, w, "flex");
+    REQUIRE(t >= last);
+    last = t;
+  }
+}
+
+TEST_CASE("monotonic: more HBM bandwidth or more SMs is never slower", "[gpu]") {
+  const Workload decode = parse_workload(
+      load_yaml_string("name: d\nbatch: 8\nq_heads: 32\nkv_heads: 8\nhead_dim: 128\nphase: decode\nkv_len: 16384\n", "d"), "d");
+  double last = 1e9;
+  for (const char* bw : {"500GB/s", "1TB/s", "2TB/s", "4TB/s"}) {
+    Toy t;
+    t.sms = 132;
+    t.hbm_bandwidth = bw;
+    t.latency_cycles = 500;
+    const double s = latency_s(toy_hw(t), decode, "flash_decoding");
+    REQUIRE(s <= last);
+    last = s;
+  }
+  double last_sm = 1e9;
+  for (int sms : {33, 66, 132}) {
+    Toy t;
+    t.sms = sms;
+    const double s = latency_s(toy_hw(t), dense(16, 2048, 2048), toy_kernel(0, 4));
+    REQUIRE(s <= last_sm);
+    last_sm = s;
+  }
+}
+
+TEST_CASE("latency floor: a tiny case is not predicted at zero", "[gpu]") {
+  const HwSpec hw = load_hw_spec(resolve_hw_path("h100-sxm"));
+  const auto r = run_json(hw, dense(1, 128, 128), "fa3");
+  const double launch = hw.params<GpuParams>().launch_overhead_s;
+  REQUIRE(r["timing"]["latency_s"].get<double>() > launch);
+  REQUIRE(r["timing"]["bound"] == "latency");
+}
+
+TEST_CASE("imbalance: one global row that attends everything shows up as a tail", "[gpu]") {
+  Toy t;
+  t.sms = 132;
+  const HwSpec hw = toy_hw(t);
+  // Sliding window + global tokens: the global query block visits every KV block.
+  const auto w = dense(1, 32768, 32768, "{name: local_global, window_tokens: 256, global_tokens: 128, causal: false}");
+  const auto r = run_json(hw, w, toy_kernel(0, 4));
+  REQUIRE(r["timing"]["bound"] == "imbalance");
+}
+
+TEST_CASE("split-KV decode adds a combine pass after a kernel gap", "[gpu]") {
+  const HwSpec hw = load_hw_spec(resolve_hw_path("h100-sxm"));
+  const Workload w = parse_workload(
+      load_yaml_string("name: d\nbatch: 1\nq_heads: 32\nkv_heads: 8\nhead_dim: 128\nphase: decode\nkv_len: 65536\n", "d"), "d");
+  Session ses = prepare_session(hw, w, "flash_decoding");
+  REQUIRE(ses.trace->tiling().kv_splits > 1);
+  const GpuSimResult r = simulate_gpu(*ses.trace, ses.hw, ses.kernel->spec());
+  double last_attention_end = 0, first_combine_start = 1e9;
+  for (const CtaRecord& c : r.cta_records) {
+    if (ses.trace->units()[c.unit].kind == WorkKind::attention) last_attention_end = std::max(last_attention_end, c.end_s);
+    else first_combine_start = std::min(first_combine_start, c.start_s);
+  }
+  REQUIRE(first_combine_start >= last_attention_end + hw.params<GpuParams>().kernel_gap_s - 1e-12);
+}
+
+TEST_CASE("deterministic: same inputs give identical results", "[gpu]") {
+  const HwSpec hw = load_hw_spec(resolve_hw_path("h100-sxm"));
+  const auto w = dense(8, 4096, 4096, "{name: bigbird}");
+  REQUIRE(run_json(hw, w, "flex").dump() == run_json(hw, w, "flex").dump());
+}
