@@ -438,7 +438,7 @@ TEST_CASE("file: FlexAttention BlockMask .npz keeps its full/partial classificat
   CHECK_THROWS_WITH(flex({1, 2}, ok_idx, {1, 0}, {3, 0, 0, 0, 0, 0, 0, 0}), Contains("listed twice"));
   CHECK_THROWS_WITH(flex({1, 2}, ok_idx, {0, 0}, none, {128, 128}),
                     Contains("kv_indices has shape (1, 1, 2, 4) but the workload (batch=1, q_heads=4, q_len=256, "
-                             "kv_len=1024) needs (1 or 1, 1 or 4, 2, 8)"));
+                             "kv_len=1024) needs (1, 1 or 4, 2, 8)"));
   CHECK_THROWS_WITH(flex({1, 2, 1, 2, 1, 2}, std::vector<int64_t>(24, 0), std::vector<int64_t>(6, 0),
                          std::vector<int64_t>(24, 0), {128, 256}, {1, 3, 2}),
                     Contains("kv_num_blocks has shape (1, 3, 2)"));

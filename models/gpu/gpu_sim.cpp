@@ -307,7 +307,7 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   const int64_t rows = (trace.tiling().pack_gqa ? s.group_size() : 1) * std::min(g.q_block, s.q_len);
   const double rows_pad = static_cast<double>((rows + kernel.mma_tile_m - 1) / kernel.mma_tile_m * kernel.mma_tile_m);
   const double cols = static_cast<double>(g.kv_block);
-  ctx.mma_cycles = 4.0 * rows_pad * cols * d / rate.at(s.dtype);
+  ctx.mma_cycles = 4.0 * rows_pad * cols * d / (rate.at(s.dtype) * kernel.mma_efficiency);
   ctx.exp_cycles = rows * cols / (hw.exp_per_clock_per_unit * gpu.exp_issue_fraction);
   ctx.vec_full_cycles = rows * cols * kernel.softmax_vector_ops_per_element / hw.vector_flops_per_clock_per_unit;
   ctx.vec_partial_cycles = rows * cols * (kernel.softmax_vector_ops_per_element + kernel.mask_vector_ops_per_element) /

@@ -13,7 +13,7 @@ namespace {
 // fixed latencies or the tail of unequal CTAs dominate.
 std::string classify_bound(const GpuSimResult& r, const HwSpec& hw, const KernelSpec& k, Dtype dt) {
   const GpuParams& gpu = hw.params<GpuParams>();
-  const double t_tc = r.padded_mma_flops / hw.peak_flops(k.mma_path, dt);
+  const double t_tc = r.padded_mma_flops / (hw.peak_flops(k.mma_path, dt) * k.mma_efficiency);
   const double t_sfu = r.exp_ops / (hw.exp_per_clock_per_unit * gpu.exp_issue_fraction * hw.units * hw.clock_hz);
   double t_mem = 0;
   for (const LevelTraffic& l : r.levels) {

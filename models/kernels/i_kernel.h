@@ -42,6 +42,7 @@ struct KernelSpec {
   int64_t smem_reader_rows = 64;        // query rows per warp(group) that reads each K/V tile from SMEM
   double softmax_vector_ops_per_element = 4;  // FP32 ops per score besides exp (scale, max, sub, sum)
   double mask_vector_ops_per_element = 2;     // extra ops per score on partial blocks
+  double mma_efficiency = 1;            // share of the path's peak MMA rate this kernel's instruction mix reaches
   double host_dispatch_s = 0;           // framework's host time per call: the floor of back-to-back calls
 
   const TileChoice& tile_for(int64_t head_dim) const;

@@ -57,6 +57,7 @@ KernelSpec load_kernel_spec(const std::string& path) {
   k.smem_reader_rows = r.integer("smem_reader_rows", 1, 4096);
   k.softmax_vector_ops_per_element = r.number("softmax_vector_ops_per_element", 0, 1000);
   k.mask_vector_ops_per_element = r.number("mask_vector_ops_per_element", 0, 1000);
+  k.mma_efficiency = r.number("mma_efficiency", 0.05, 1.0, 1.0);
   k.host_dispatch_s = r.has("host_dispatch") ? r.quantity("host_dispatch", UnitKind::time) : (r.allow("host_dispatch"), 0.0);
   const std::string ph = r.choice("phases", {"prefill", "decode", "both"});
   if (ph == "both") k.phases = {"prefill", "decode"};

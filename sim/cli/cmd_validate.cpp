@@ -13,8 +13,9 @@ namespace {
 struct ValidateCli {
   std::vector<std::string> inputs;
   std::string hw, csv, markdown, json;
-  bool nominal_clock = false, no_gate = false, quiet = false;
+  bool measured_clock = false, no_gate = false, quiet = false;
   int64_t max_kv_len = 0;
+  std::string set, family;
 };
 
 void setup(CLI::App& app) {
@@ -22,8 +23,12 @@ void setup(CLI::App& app) {
   auto o = std::make_shared<ValidateCli>();
   cmd->add_option("inputs", o->inputs, "measurement .jsonl files or folders (default: validation/h100/data)");
   cmd->add_option("--hw", o->hw, "use this hardware config for every case instead of matching by name");
-  cmd->add_flag("--nominal-clock", o->nominal_clock, "simulate at the config clock, not the clock recorded per case");
+  cmd->add_flag("--measured-clock", o->measured_clock,
+                "simulate each case at the SM clock sampled with it (default: the config clock)");
   cmd->add_option("--max-kv-len", o->max_kv_len, "skip cases with longer KV (quick runs)");
+  cmd->add_option("--set", o->set, "simulate only the calibration or the validation set")
+      ->check(CLI::IsMember({"calibration", "validation"}));
+  cmd->add_option("--family", o->family, "simulate only one kernel family, e.g. prefill/fa3");
   cmd->add_option("--csv", o->csv, "write per-case results as CSV");
   cmd->add_option("--markdown", o->markdown, "write the summary tables as Markdown");
   cmd->add_flag("--no-gate", o->no_gate, "exit 0 even when targets are missed");
@@ -49,8 +54,10 @@ void setup(CLI::App& app) {
       }
     }
     vo.hw = o->hw;
-    vo.measured_clock = !o->nominal_clock;
+    vo.measured_clock = o->measured_clock;
     vo.max_kv_len = o->max_kv_len;
+    vo.only_set = o->set;
+    vo.only_family = o->family;
     vo.progress = !o->quiet;
     const ValidationReport rep = run_validation(vo);
     write_output("-", render_validation_text(rep));

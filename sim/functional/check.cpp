@@ -70,12 +70,14 @@ void execute_unit(const Trace& trace, const WorkUnit& u, const ISparsityPattern&
   for (auto& st : state) st.acc.assign(static_cast<size_t>(d), 0.0f);
   const BlockRow row = trace.mask().row(u.mask_row);
   const BlockGeometry& g = trace.mask().geometry();
-  const bool exact = pattern.element_exact();
   for (uint32_t e = u.entry_begin; e < u.entry_end; ++e) {
     const int64_t k0 = static_cast<int64_t>(row.kv_block[e]) * g.kv_block;
     const int64_t cols = g.kv_cols_in(row.kv_block[e]);
     MatF sc = (q * kv.k_kernel.middleRows(k0, cols).transpose()) * scale;  // mma_qk
-    if (row.partial[e] && exact) {                                           // apply_mask
+    // apply_mask: row_intervals is the element truth the reference uses. For block-level
+    // patterns (element_exact() false) it is the union of listed blocks, so at the file's
+    // own block sizes this masks nothing; re-binned to other tiles it masks what it must.
+    if (row.partial[e]) {
       for (int64_t r = 0; r < n; ++r) {
         int64_t c = 0;
         for (const Interval& iv : allowed[static_cast<size_t>(r)]) {

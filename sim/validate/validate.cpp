@@ -134,6 +134,8 @@ ValidationReport run_validation(const ValidateOptions& opt, const Targets& targe
     r.attnsim_kernel = attnsim_kernel_for(mc.kernel);
     r.family = std::string(mc.workload.shape.phase == Phase::decode ? "decode/" : "prefill/") + mc.kernel;
     if (opt.max_kv_len > 0 && mc.workload.shape.kv_len > opt.max_kv_len) continue;
+    if (!opt.only_set.empty() && (opt.only_set == "calibration") != r.calibration) continue;
+    if (!opt.only_family.empty() && opt.only_family != r.family) continue;
     if (r.attnsim_kernel.empty()) {
       r.skipped = "no attnsim kernel models measured kernel '" + mc.kernel + "'";
       report.cases.push_back(r);
@@ -214,6 +216,10 @@ ValidationReport run_validation(const ValidateOptions& opt, const Targets& targe
         report.failures.push_back(buf);
       }
     }
+  }
+  if (report.summary["prefill"]["validation"]["cases"].get<int64_t>() +
+          report.summary["decode"]["validation"]["cases"].get<int64_t>() == 0) {
+    report.failures.push_back("no validation-set case was simulated, so the targets were not checked");
   }
   report.pass = report.failures.empty();
   return report;

@@ -13,8 +13,10 @@ namespace attnsim {
 struct ValidateOptions {
   std::vector<std::string> files;  // .jsonl files (ncu files after timed ones)
   std::string hw;                  // force one hardware config; "" = match by name
-  bool measured_clock = true;      // simulate at the SM clock recorded with each case
+  bool measured_clock = false;     // simulate at the SM clock sampled with each case
   int64_t max_kv_len = 0;          // skip cases above this (0 = no limit), for quick runs
+  std::string only_set;            // "calibration" or "validation": simulate only that set ("" = both)
+  std::string only_family;         // e.g. "prefill/fa3" ("" = all)
   bool progress = true;
 };
 

@@ -10,7 +10,6 @@
 #include <algorithm>
 
 #include "models/patterns/i_sparsity_pattern.h"
-#include "sim/core/error.h"
 #include "sim/functional/inputs.h"
 
 namespace attnsim {
@@ -24,6 +23,7 @@ class BigBird final : public ISparsityPattern {
           bool causal)
       : kv_len_(s.kv_len), block_(block), window_(window), global_(global), random_(random), causal_(causal) {
     blocks_ = (kv_len_ + block_ - 1) / block_;
+    random_ = std::min(random_, blocks_);  // never more than there are blocks
     first_row_ = s.q_offset() / block_;
     const int64_t rows = blocks_ - first_row_;
     picks_.assign(static_cast<size_t>(s.q_heads * rows * random_), kNone);
@@ -114,7 +114,7 @@ class BigBird final : public ISparsityPattern {
 };
 
 std::unique_ptr<ISparsityPattern> create(MapReader& r, const PatternContext& ctx) {
-  const int64_t block = r.integer("block_tokens", 1, INT64_MAX, 64);
+  const int64_t block = r.integer("block_tokens", 1, int64_t{1} << 40, 64);
   const int64_t window = r.integer("window_blocks", 1, INT64_MAX, 3);
   if (window % 2 == 0)
     r.fail("window_blocks", "must be odd (the window is centred on the query block), got " + std::to_string(window) +

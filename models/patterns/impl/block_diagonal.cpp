@@ -12,7 +12,8 @@ class BlockDiagonal final : public ISparsityPattern {
  public:
   BlockDiagonal(int64_t kv_len, std::vector<int64_t> lengths, bool causal)
       : kv_len_(kv_len), lengths_(std::move(lengths)), causal_(causal) {
-    for (int64_t pos = 0, i = 0; pos < kv_len_; pos += lengths_[static_cast<size_t>(i)], i = (i + 1) % size()) {
+    for (int64_t pos = 0, i = 0; pos < kv_len_;
+         pos += std::min(lengths_[static_cast<size_t>(i)], kv_len_), i = (i + 1) % size()) {
       starts_.push_back(pos);
     }
     starts_.push_back(kv_len_);

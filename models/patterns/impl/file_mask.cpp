@@ -46,6 +46,7 @@ int64_t int_at(const io::NpyArray& a, size_t i) {
 struct Source {
   std::string file;
   AttentionShape s;
+  std::string blocks;  // e.g. " at block_size (128, 128)", for shape messages
   [[noreturn]] void bad(const std::string& what) const { throw Error(file + ": " + what); }
   std::string workload() const {
     return "the workload (batch=" + std::to_string(s.batch) + ", q_heads=" + std::to_string(s.q_heads) +
@@ -61,10 +62,11 @@ struct Source {
               (a.shape[1] == 1 || a.shape[1] == s.q_heads);
     for (size_t i = 0; ok && i < tail.size(); ++i) ok = a.shape[2 + i] == tail[i];
     if (ok) return;
-    std::string want = "(1 or " + std::to_string(s.batch) + ", 1 or " + std::to_string(s.q_heads);
+    auto one_or = [](int64_t n) { return n == 1 ? std::string("1") : "1 or " + std::to_string(n); };
+    std::string want = "(" + one_or(s.batch) + ", " + one_or(s.q_heads);
     for (int64_t t : tail) want += ", " + std::to_string(t);
     bad(name + " has shape " + dims(a.shape) + " but " + workload() + " needs " + want +
-        ") = [batch, heads, query blocks" + (tail.size() > 1 ? ", kv blocks]" : "]") +
+        ") = [batch, heads, query blocks" + (tail.size() > 1 ? ", kv blocks]" : "]") + blocks +
         "; regenerate the mask for this shape or fix the workload's lengths");
   }
 };
@@ -152,7 +154,7 @@ std::unique_ptr<ISparsityPattern> build(const Source& src, int64_t qbs, int64_t 
   return std::make_unique<BlockFile>(std::move(m), pairs, desc);
 }
 
-std::unique_ptr<ISparsityPattern> load_flex(const Source& src, const std::map<std::string, io::NpyArray>& z) {
+std::unique_ptr<ISparsityPattern> load_flex(Source& src, const std::map<std::string, io::NpyArray>& z) {
   auto get = [&](const std::string& name) -> const io::NpyArray* {
     auto it = z.find(name);
     if (it == z.end()) return nullptr;
@@ -164,7 +166,8 @@ std::unique_ptr<ISparsityPattern> load_flex(const Source& src, const std::map<st
     if (bs->size() < 1 || bs->size() > 2) src.bad("block_size must be [q_block, kv_block] or one number");
     qbs = int_at(*bs, 0);
     kvbs = int_at(*bs, bs->size() == 2 ? 1 : 0);
-    if (qbs <= 0 || kvbs <= 0) src.bad("block_size must be positive, got " + dims({qbs, kvbs}));
+    if (qbs <= 0 || kvbs <= 0 || qbs > (int64_t{1} << 40) || kvbs > (int64_t{1} << 40))
+      src.bad("block_size " + dims({qbs, kvbs}) + " is not a plausible pair of positive block sizes");
   }
   if (const io::NpyArray* sl = get("seq_lengths")) {
     if (sl->size() != 2 || int_at(*sl, 0) != src.s.q_len || int_at(*sl, 1) != src.s.kv_len) {
@@ -174,6 +177,7 @@ std::unique_ptr<ISparsityPattern> load_flex(const Source& src, const std::map<st
     }
   }
   const int64_t qb = (src.s.q_len + qbs - 1) / qbs, kb = (src.s.kv_len + kvbs - 1) / kvbs;
+  src.blocks = " at block_size " + dims({qbs, kvbs});
   const io::NpyArray *num = get("kv_num_blocks"), *idx = get("kv_indices");
   const io::NpyArray *fnum = get("full_kv_num_blocks"), *fidx = get("full_kv_indices");
   if (!num || !idx) src.bad("not a FlexAttention BlockMask: kv_num_blocks and kv_indices are required");
@@ -216,7 +220,7 @@ std::unique_ptr<ISparsityPattern> load_flex(const Source& src, const std::map<st
 
 std::unique_ptr<ISparsityPattern> load_npy(const Source& src, const io::NpyArray& a, MapReader& r) {
   if (!is_int(a)) src.bad("mask has a float dtype; expected bool or 0/1 integers (save it with .astype(bool))");
-  const int64_t bt = r.integer("block_tokens", 1, INT64_MAX, 128);
+  const int64_t bt = r.integer("block_tokens", 1, int64_t{1} << 40, 128);
   for (size_t i = 0, n = static_cast<size_t>(a.size()); i < n; ++i) {
     const int64_t v = int_at(a, i);
     if (v != 0 && v != 1)
@@ -267,7 +271,7 @@ std::unique_ptr<ISparsityPattern> create(MapReader& r, const PatternContext& ctx
                             : ""));
   }
   const std::string ext = file.extension().string();
-  Source src{file.string(), ctx.shape};
+  Source src{file.string(), ctx.shape, ""};
   if (ext == ".npz") {
     if (r.has("block_tokens")) r.fail("block_tokens", "does not apply to .npz files (their block_size array sets it)");
     return load_flex(src, io::read_npz(src.file));

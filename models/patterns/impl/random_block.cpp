@@ -111,7 +111,7 @@ class RandomBlock final : public ISparsityPattern {
 std::unique_ptr<ISparsityPattern> create(MapReader& r, const PatternContext& ctx) {
   const double density = r.number("density", 0.0, 1.0);
   if (!(density > 0)) r.fail("density", "must be > 0 (a mask that keeps nothing); use a value in (0, 1]");
-  const int64_t block = r.integer("block_tokens", 1, INT64_MAX, 128);
+  const int64_t block = r.integer("block_tokens", 1, int64_t{1} << 40, 128);
   const bool diagonal = r.boolean("include_diagonal", true);
   const bool causal = r.boolean("causal", false);
   return std::make_unique<RandomBlock>(ctx.shape.kv_len, ctx.seed, density, block, diagonal, causal);
