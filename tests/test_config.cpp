@@ -165,6 +165,13 @@ std::string join(const std::vector<std::string>& v) {
 // A fresh copy of a shipped config (YAML nodes are references: never share one).
 YAML::Node fresh(const std::string& name) { return load_yaml_file((kHwDir / (name + ".yaml")).string()); }
 
+// The H100 config text with its clock line repeated (a copy-paste slip).
+YAML::Node fresh_copy_with_duplicate_clock() {
+  std::string text = read_text(kHwDir / "h100-sxm.yaml");
+  text += "clock: 1980MHz   # [HWP]\n";
+  return load_yaml_string(text, "dup.yaml");
+}
+
 std::string parse_error(const YAML::Node& root, const std::string& name) {
   return error_of([&] { parse_hw_spec(root, name + ".yaml"); });
 }
@@ -305,12 +312,22 @@ TEST_CASE("MapReader: unknown keys are rejected with the nearest valid key", "[c
                  Contains("valid: scratchpad, cache, dram"));
 }
 
+TEST_CASE("MapReader: a key given twice is refused, not silently resolved", "[config]") {
+  CHECK_THAT(error_of([] { reader("units: 1\nname: a\nunits: 4096\n"); }),
+             Contains("t.yaml: key 'units' appears twice"));
+  CHECK_THAT(error_of([] { reader("sub: {a: 1, a: 2}\n").map("sub"); }), Contains("t.yaml: sub: key 'a' appears twice"));
+  CHECK_THAT(error_of([] { reader("? [a, b]\n: 1\n"); }), Contains("t.yaml: keys must be plain names"));
+  YAML::Node y = fresh_copy_with_duplicate_clock();
+  CHECK_THAT(error_of([&] { parse_hw_spec(y, "dup.yaml"); }), Contains("dup.yaml: key 'clock' appears twice"));
+}
+
 TEST_CASE("MapReader: nearest_name", "[config]") {
   CHECK(nearest_name("clok", {"clock", "compute", "tdp"}) == "clock");
   CHECK(nearest_name("CLOCK", {"clock", "tdp"}) == "clock");  // case-insensitive
   CHECK(nearest_name("bandwith", {"capacity", "bandwidth", "latency_cycles"}) == "bandwidth");
   CHECK(nearest_name("qqqqqqqq", {"clock", "tdp"}).empty());
   CHECK(nearest_name("x", {}).empty());
+  CHECK(nearest_name("cl\xc3\xb6" "ck", {"clock", "tdp"}) == "clock");  // non-ASCII bytes are fine
 }
 
 TEST_CASE("MapReader: missing keys, wrong types and out-of-range values", "[config]") {
@@ -373,7 +390,7 @@ TEST_CASE("YAML loading: malformed text and missing files", "[config]") {
 
 TEST_CASE("every shipped hardware config loads", "[config]") {
   const auto files = hw_config_files();
-  REQUIRE(files.size() == 6);
+  REQUIRE(files.size() >= 6);  // A100, H100, H200, B200, TPU v5e, v5p at least
   CHECK(list_hw_configs().size() == files.size());
   for (const fs::path& f : files) {
     INFO(f.string());

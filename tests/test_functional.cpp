@@ -312,6 +312,12 @@ TEST_CASE("functional check: external expected output is compared with the refer
   CHECK(good.expected_rel_error >= 0);
   CHECK(good.expected_rel_error < 1e-6);  // only float rounding of the stored values
   CHECK(good.expected_max_abs_error < 1e-5);
+  // An output of the wrong size is refused, not read out of bounds.
+  std::vector<float> short_output(expected.begin(), expected.end() - 1);
+  o.expected = &short_output;
+  CHECK_THROWS_WITH(run_check(*ses.trace, *ses.pattern, *ses.inputs, o),
+                    Contains("external output has 4479 values; the workload needs 4480"));
+  o.expected = &expected;
   // One wrong element in the last (batch, head) is found.
   expected.back() += 0.5f;
   const CheckResult bad = run_check(*ses.trace, *ses.pattern, *ses.inputs, o);

@@ -25,13 +25,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # family -> (kernel config, {key: candidate values})
 SEARCH = {
-    "prefill/fa2": ("fa2", {"mma_efficiency": [0.80, 0.85, 0.9, 0.95, 1.0],
-                            "softmax_overlap_fraction": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]}),
+    "prefill/fa2": ("fa2", {"mma_efficiency": [0.55, 0.6, 0.65, 0.7, 0.75, 0.80, 0.85, 0.9, 0.95, 1.0],
+                            "softmax_overlap_fraction": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]}),
     "prefill/fa3": ("fa3", {"mma_efficiency": [0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0],
                             "softmax_overlap_fraction": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]}),
-    "prefill/flex": ("flex", {"mma_efficiency": [0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 1.0],
+    "prefill/flex": ("flex", {"mma_efficiency": [0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 1.0],
                               "softmax_overlap_fraction": [0.0, 0.1, 0.2, 0.3, 0.4]}),
-    "prefill/mem_efficient": ("mem_efficient", {"mma_efficiency": [0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
+    "prefill/mem_efficient": ("mem_efficient", {"mma_efficiency": [0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
                                                 "softmax_overlap_fraction": [0.0, 0.2, 0.4]}),
 }
 

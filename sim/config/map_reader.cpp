@@ -1,6 +1,7 @@
 #include "sim/config/map_reader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -14,6 +15,16 @@ MapReader::MapReader(YAML::Node node, std::string where) : node_(std::move(node)
     node_ = YAML::Node(YAML::NodeType::Map);
   } else if (!node_.IsMap()) {
     throw Error(where_ + ": expected a mapping of 'key: value' lines");
+  }
+  // yaml-cpp keeps both copies of a repeated key and lookups see the first: refuse it
+  // rather than silently ignore one of the two values.
+  std::set<std::string> seen;
+  for (const auto& kv : node_) {
+    if (!kv.first.IsScalar()) throw Error(where_ + (where_.empty() ? "" : ": ") + "keys must be plain names");
+    if (!seen.insert(kv.first.Scalar()).second) {
+      throw Error(where_ + (where_.empty() ? "" : ": ") + "key '" + kv.first.Scalar() +
+                  "' appears twice; keep one");
+    }
   }
 }
 
@@ -211,7 +222,8 @@ std::string nearest_name(const std::string& word, const std::vector<std::string>
     for (size_t i = 1; i <= word.size(); ++i) {
       cur[0] = i;
       for (size_t j = 1; j <= c.size(); ++j) {
-        size_t sub = prev[j - 1] + (std::tolower(word[i - 1]) == std::tolower(c[j - 1]) ? 0 : 1);
+        const auto a = static_cast<unsigned char>(word[i - 1]), b = static_cast<unsigned char>(c[j - 1]);
+        size_t sub = prev[j - 1] + (std::tolower(a) == std::tolower(b) ? 0 : 1);
         cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
       }
       std::swap(prev, cur);

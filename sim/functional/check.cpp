@@ -178,6 +178,11 @@ CheckResult run_check(const Trace& trace, const ISparsityPattern& pattern, const
   CheckResult result;
   result.precision = opt.precision;
   result.tolerance = tolerance_for(opt.precision);
+  if (opt.expected &&
+      opt.expected->size() != static_cast<size_t>(s.batch * s.q_heads * s.q_len * d)) {
+    throw Error("external output has " + std::to_string(opt.expected->size()) + " values; the workload needs " +
+                std::to_string(s.batch * s.q_heads * s.q_len * d) + " = [batch, q_heads, q_len, head_dim]");
+  }
   const double kv_cache_bytes = 4.0 * s.kv_len * d * sizeof(float);
   if (kv_cache_bytes > opt.max_memory_bytes) {
     throw Error("functional check needs " + std::to_string(kv_cache_bytes / (1 << 30)) +

@@ -41,8 +41,8 @@ std::vector<float> load_bhsd(const std::string& path, int64_t b, int64_t h, int6
   while (got.size() < 4) got.insert(got.begin(), 1);
   if (got != want) {
     std::string g, w;
-    for (auto x : a.shape) g += std::to_string(x) + ",";
-    for (auto x : want) w += std::to_string(x) + ",";
+    for (auto x : a.shape) g += (g.empty() ? "" : ", ") + std::to_string(x);
+    for (auto x : want) w += (w.empty() ? "" : ", ") + std::to_string(x);
     throw Error(path + ": " + what + " has shape (" + g + ") but the workload needs (" + w +
                 ") = [batch, heads, seq, head_dim]");
   }

@@ -1,5 +1,6 @@
 #include "sim/report/report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -9,6 +10,10 @@ namespace attnsim {
 
 nlohmann::ordered_json workload_json(const Session& ses) {
   const AttentionShape& s = ses.workload.shape;
+  // Splits actually used: the kernel asks for tiling().kv_splits, but a row is never
+  // split into more parts than it has KV blocks.
+  uint32_t kv_splits = 1;
+  for (const WorkUnit& u : ses.trace->units()) kv_splits = std::max(kv_splits, u.num_splits);
   return {{"name", ses.workload.name},
           {"hardware", ses.hw.name},
           {"kernel", ses.kernel->spec().name},
@@ -24,7 +29,7 @@ nlohmann::ordered_json workload_json(const Session& ses) {
           {"seed", ses.workload.seed},
           {"q_block", ses.trace->tiling().q_block},
           {"kv_block", ses.trace->tiling().kv_block},
-          {"kv_splits", ses.trace->tiling().kv_splits}};
+          {"kv_splits", kv_splits}};
 }
 
 nlohmann::ordered_json mask_json(const MaskStats& st) {
