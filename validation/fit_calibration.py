@@ -33,6 +33,12 @@ SEARCH = {
                               "softmax_overlap_fraction": [0.0, 0.1, 0.2, 0.3, 0.4]}),
     "prefill/mem_efficient": ("mem_efficient", {"mma_efficiency": [0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
                                                 "softmax_overlap_fraction": [0.0, 0.2, 0.4]}),
+    "decode/decode_fa2": ("flash_decoding", {"memory_efficiency": [0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0],
+                                             "fixed_overhead": ["1ns", "2us", "4us", "6us", "8us", "10us"]}),
+    "decode/decode_fa3": ("cudnn_decode", {"memory_efficiency": [0.8, 0.85, 0.9, 0.95, 1.0],
+                                           "fixed_overhead": ["1ns", "1us", "2us", "3us", "4us", "6us"]}),
+    "decode/decode_mem_efficient": ("mem_efficient_decode", {"memory_efficiency": [0.8, 0.85, 0.9, 0.95, 1.0],
+                                                             "fixed_overhead": ["1ns", "2us", "4us", "8us"]}),
 }
 
 

@@ -65,7 +65,7 @@ SC_MODULE(MemorySystem) {
 
   MemorySystem(sc_core::sc_module_name name, const RunContext& c, double bucket_s, int64_t streams)
       : sc_module(name), socket("socket"),
-        hbm("hbm", c.hw->dram().bandwidth_bytes_per_s * c.gpu->hbm_efficiency, bucket_s),
+        hbm("hbm", c.hw->dram().bandwidth_bytes_per_s * c.gpu->hbm_efficiency * c.kernel->memory_efficiency, bucket_s),
         l2("l2", l2_level(c).bandwidth_bytes_per_s * c.gpu->l2_efficiency, bucket_s),
         tiles(streams, c.trace->mask().geometry().kv_blocks(), l2_level(c).capacity_bytes * c.gpu->l2_usable_fraction),
         ctx(c) {
@@ -359,7 +359,7 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   out.ctas = static_cast<int64_t>(trace.units().size());
   out.slots = static_cast<int64_t>(slots.size());
   out.waves = static_cast<double>(totals.attention_units) / static_cast<double>(slots.size());
-  out.latency_s = out.launch_s + out.kernel_s;
+  out.latency_s = out.launch_s + out.kernel_s + kernel.fixed_overhead_s;
   out.padded_mma_flops = 0;
   for (const WorkUnit& u : trace.units()) {
     if (u.kind == WorkKind::attention) out.padded_mma_flops += (u.entry_end - u.entry_begin) * 4.0 * rows_pad * cols * d;

@@ -43,6 +43,8 @@ struct KernelSpec {
   double softmax_vector_ops_per_element = 4;  // FP32 ops per score besides exp (scale, max, sub, sum)
   double mask_vector_ops_per_element = 2;     // extra ops per score on partial blocks
   double mma_efficiency = 1;            // share of the path's peak MMA rate this kernel's instruction mix reaches
+  double memory_efficiency = 1;         // share of the achievable DRAM bandwidth this kernel's access pattern sustains
+  double fixed_overhead_s = 0;          // auxiliary work per call (layout copies, extra kernels), added to the latency
   double host_dispatch_s = 0;           // framework's host time per call: the floor of back-to-back calls
 
   const TileChoice& tile_for(int64_t head_dim) const;

@@ -58,6 +58,8 @@ KernelSpec load_kernel_spec(const std::string& path) {
   k.softmax_vector_ops_per_element = r.number("softmax_vector_ops_per_element", 0, 1000);
   k.mask_vector_ops_per_element = r.number("mask_vector_ops_per_element", 0, 1000);
   k.mma_efficiency = r.number("mma_efficiency", 0.05, 1.0, 1.0);
+  k.memory_efficiency = r.number("memory_efficiency", 0.05, 1.0, 1.0);
+  k.fixed_overhead_s = r.has("fixed_overhead") ? r.quantity("fixed_overhead", UnitKind::time) : (r.allow("fixed_overhead"), 0.0);
   k.host_dispatch_s = r.has("host_dispatch") ? r.quantity("host_dispatch", UnitKind::time) : (r.allow("host_dispatch"), 0.0);
   const std::string ph = r.choice("phases", {"prefill", "decode", "both"});
   if (ph == "both") k.phases = {"prefill", "decode"};
