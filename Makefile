@@ -6,7 +6,7 @@ DEB_PACKAGES := cmake ninja-build g++ pkg-config libsystemc-dev libboost-graph-d
                 catch2 libcli11-dev libyaml-cpp-dev nlohmann-json3-dev zlib1g-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps configure build run test bench clean
+.PHONY: deps configure build run test bench clean validation-docs
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
@@ -36,3 +36,6 @@ bench: build
 
 clean:
 	rm -rf $(BUILD)
+
+validation-docs: build
+	validation/make_docs.sh
