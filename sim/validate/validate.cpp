@@ -215,7 +215,7 @@ ValidationReport run_validation(const ValidateOptions& opt, const Targets& targe
                       100 * st.max_abs_error, 100 * max_t);
         report.failures.push_back(buf);
       }
-      if (prefill && st.spearman < targets.prefill_spearman) {
+      if (prefill && st.n >= 3 && st.spearman < targets.prefill_spearman) {  // ranks need a few cases
         std::snprintf(buf, sizeof buf, "prefill validation Spearman %.3f < target %.2f", st.spearman, targets.prefill_spearman);
         report.failures.push_back(buf);
       }
