@@ -127,8 +127,9 @@ TEST_CASE("functional check passes for every registered pattern, both precisions
                                           dtype, ++seed, pattern),
                             sh.kernel);
         } catch (const Error& e) {
-          FAIL("pattern '" << name << "' could not be built (" << e.what()
-                           << "); add its parameters to pattern_params() in " << __FILE__);
+          FAIL("the session for pattern '" << name << "' could not be built: " << e.what()
+                                             << " (a new pattern needs its parameters in pattern_params() in "
+                                             << __FILE__ << ")");
         }
         const CheckResult r = check(ses, p);
         CHECK(r.rows_checked == sh.batch * sh.q_heads * sh.q_len);

@@ -100,7 +100,10 @@ std::unique_ptr<IKernel> make_kernel(const std::string& name_or_path) {
 }
 
 std::string default_kernel(const HwSpec& hw, Phase phase) {
-  if (hw.arch == "tpu") return phase == Phase::decode ? "tpu_decode" : "tpu_flash";
+  if (hw.arch != "gpu") {
+    throw Error(hw.name + ": no attention kernels exist yet for arch '" + hw.arch +
+                "' (TPU kernels and timing are planned); use a GPU config such as h100-sxm");
+  }
   const bool has_wgmma = std::any_of(hw.matrix_paths.begin(), hw.matrix_paths.end(),
                                      [](const MatrixPath& p) { return p.name == "wgmma"; });
   if (phase == Phase::decode) return "flash_decoding";

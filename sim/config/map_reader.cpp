@@ -42,14 +42,7 @@ YAML::Node MapReader::get(const std::string& key, bool required, const char* wha
   const YAML::Node& map = node_;  // const access: operator[] must not insert the key
   YAML::Node value = map[key];
   if (!value.IsDefined() || value.IsNull()) {
-    if (required) {
-      // A misspelt required key is both missing and unknown: point at the spelling.
-      std::vector<std::string> present;
-      for (const auto& kv : node_) present.push_back(kv.first.as<std::string>());
-      const std::string near = nearest_name(key, present);
-      fail(key, std::string("missing required key (") + what + ")" +
-                    (near.empty() || near == key ? "" : "; found '" + near + "' - a misspelling?"));
-    }
+    if (required) fail(key, std::string("missing required key (") + what + ")");
     return YAML::Node(YAML::NodeType::Undefined);
   }
   return value;
