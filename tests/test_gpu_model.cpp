@@ -254,3 +254,48 @@ TEST_CASE("deterministic: same inputs give identical results", "[gpu]") {
   const auto w = dense(8, 4096, 4096, "{name: bigbird}");
   REQUIRE(run_json(hw, w, "flex").dump() == run_json(hw, w, "flex").dump());
 }
+
+TEST_CASE("the hardware graph decides the path: a link or a level is a config change", "[gpu]") {
+  const std::string base = R"(
+name: TOY
+arch: gpu
+sources: {T: test}
+clock: 1GHz
+compute:
+  units: 8
+  unit_name: SM
+  matrix_paths: {wgmma: {bf16: 4096}}
+  exp_per_clock_per_unit: 16
+  vector_flops_per_clock_per_unit: 256
+interconnect: {name: nvlink, bandwidth: 450GB/s, latency: 1us, max_chips: 8}
+tdp: 700W
+gpu: {launch_overhead: 1ns, cta_launch_cycles: 0, max_ctas_per_sm: 32, max_smem_per_cta: 227KiB,
+      registers_per_sm: 256KiB, hbm_efficiency: 1.0, l2_efficiency: 1.0, exp_issue_fraction: 1.0,
+      l2_usable_fraction: 1.0, kernel_gap: 1ns}
+)";
+  const std::string chain = R"(
+memory:
+  - {name: smem, kind: scratchpad, per_unit: true, capacity: 228KiB, bandwidth: 1000TB/s, latency_cycles: 0}
+  - {name: l2, kind: cache, capacity: 50MB, bandwidth: 1000TB/s, latency_cycles: 0}
+  - {name: hbm, kind: dram, capacity: 80GB, bandwidth: 1TB/s, latency_cycles: 0}
+)";
+  const Workload w = dense(1, 1024, 1024);
+  const std::string k = toy_kernel(0, 0);
+  const auto with_l2 = run_json(parse_hw_spec(load_yaml_string(base + chain, "a"), "a"), w, k);
+  // A direct HBM -> SMEM link is the shorter route: K/V bypass L2, so no reuse.
+  const std::string bypass = chain + "links:\n  - {from: hbm, to: smem, bandwidth: 1TB/s}\n";
+  const auto without = run_json(parse_hw_spec(load_yaml_string(base + bypass, "b"), "b"), w, k);
+  REQUIRE(without["traffic"]["hbm"]["read_bytes"].get<double>() > 4 * with_l2["traffic"]["hbm"]["read_bytes"].get<double>());
+  REQUIRE_FALSE(without["traffic"].contains("l2"));
+  // An extra level on the chain appears in the report and carries the traffic.
+  const std::string l3 = R"(
+memory:
+  - {name: smem, kind: scratchpad, per_unit: true, capacity: 228KiB, bandwidth: 1000TB/s, latency_cycles: 0}
+  - {name: l2, kind: cache, capacity: 50MB, bandwidth: 1000TB/s, latency_cycles: 0}
+  - {name: l3, kind: cache, capacity: 500MB, bandwidth: 100TB/s, latency_cycles: 0}
+  - {name: hbm, kind: dram, capacity: 80GB, bandwidth: 1TB/s, latency_cycles: 0}
+)";
+  const auto with_l3 = run_json(parse_hw_spec(load_yaml_string(base + l3, "c"), "c"), w, k);
+  REQUIRE(with_l3["traffic"]["l3"]["read_bytes"].get<double>() ==
+          Approx(with_l3["traffic"]["hbm"]["read_bytes"].get<double>()));
+}

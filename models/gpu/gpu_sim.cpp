@@ -56,26 +56,50 @@ struct RunContext {
   }
 };
 
+// One memory level on the route from DRAM to the SMs' scratchpad.
+struct Hop {
+  const MemoryLevel* level;
+  std::unique_ptr<BandwidthServer> server;
+  double read = 0, write = 0;
+};
+
+// The levels K/V cross come from the hardware graph: the route from the dram level
+// to the scratchpad level. Every level on it gets a bandwidth server; the innermost
+// cache filters K/V tiles (hits stop there; outer caches see its misses, without
+// reuse of their own), so adding a level or a link changes the path without code.
 SC_MODULE(MemorySystem) {
   tlm_utils::multi_passthrough_target_socket<MemorySystem> socket;
-  BandwidthServer hbm, l2;
-  L2Tiles tiles;
-  double hbm_read = 0, hbm_write = 0, l2_read = 0, l2_write = 0;
+  std::vector<Hop> hops;  // DRAM first, towards the scratchpad (excluded)
+  int cache = -1;         // index in hops of the reuse cache, -1 = none
+  std::unique_ptr<L2Tiles> tiles;
   const RunContext& ctx;
 
-  MemorySystem(sc_core::sc_module_name name, const RunContext& c, double bucket_s, int64_t streams)
-      : sc_module(name), socket("socket"),
-        hbm("hbm", c.hw->dram().bandwidth_bytes_per_s * c.gpu->hbm_efficiency * c.kernel->memory_efficiency, bucket_s),
-        l2("l2", l2_level(c).bandwidth_bytes_per_s * c.gpu->l2_efficiency, bucket_s),
-        tiles(streams, c.trace->mask().geometry().kv_blocks(), l2_level(c).capacity_bytes * c.gpu->l2_usable_fraction),
-        ctx(c) {
+  MemorySystem(sc_core::sc_module_name name, const RunContext& c, double bucket_s, int64_t streams,
+               const std::vector<const MemoryLevel*>& route)
+      : sc_module(name), socket("socket"), ctx(c) {
+    for (const MemoryLevel* l : route) {
+      const double eff = l->kind == MemoryKind::dram ? c.gpu->hbm_efficiency * c.kernel->memory_efficiency
+                                                     : c.gpu->l2_efficiency;
+      hops.push_back({l, std::make_unique<BandwidthServer>(l->name, l->bandwidth_bytes_per_s * eff, bucket_s)});
+      if (l->kind == MemoryKind::cache) {  // the innermost cache filters reuse; outer ones pass misses
+        cache = static_cast<int>(hops.size()) - 1;
+        tiles = std::make_unique<L2Tiles>(streams, c.trace->mask().geometry().kv_blocks(),
+                                          l->capacity_bytes * c.gpu->l2_usable_fraction);
+      }
+    }
     socket.register_b_transport(this, &MemorySystem::b_transport);
   }
 
-  static const MemoryLevel& l2_level(const RunContext& c) {
-    const MemoryLevel* l = c.hw->find_level(MemoryKind::cache);
-    if (!l) throw Error(c.hw->name + ": the GPU model needs a 'kind: cache' level (L2)");
-    return *l;
+  // Moves bytes through the hops: misses cross every level, hits only those from the cache on.
+  double transfer(double t0, double miss_bytes, double all_bytes, bool write) {
+    double done = t0;
+    for (size_t i = 0; i < hops.size(); ++i) {
+      const double b = cache >= 0 && static_cast<int>(i) >= cache ? all_bytes : miss_bytes;
+      if (b <= 0) continue;
+      (write ? hops[i].write : hops[i].read) += b;
+      done = std::max(done, hops[i].server->transfer(t0, b));
+    }
+    return done;
   }
 
   void b_transport(int, tlm::tlm_generic_payload& trans, sc_time& delay) {
@@ -88,29 +112,22 @@ SC_MODULE(MemorySystem) {
         for (uint32_t i = 0; i < r->n; ++i) {
           const double b = ctx.kv_block_bytes(r->blocks[i]);
           all_bytes += b;
-          if (!tiles.access(r->stream, r->blocks[i], b)) miss_bytes += b;
+          if (!tiles || !tiles->access(r->stream, r->blocks[i], b)) miss_bytes += b;
         }
         r->any_miss = miss_bytes > 0;
-        hbm_read += miss_bytes;
-        l2_read += all_bytes;
-        r->done_s = std::max(hbm.transfer(t0, miss_bytes), l2.transfer(t0, all_bytes));
+        r->done_s = transfer(t0, miss_bytes, all_bytes, false);
         break;
       }
       case MemRequest::load_q:
         r->any_miss = true;
-        hbm_read += r->bytes;
-        l2_read += r->bytes;
-        r->done_s = std::max(hbm.transfer(t0, r->bytes), l2.transfer(t0, r->bytes));
+        r->done_s = transfer(t0, r->bytes, r->bytes, false);
         break;
       case MemRequest::store:
-        hbm_write += r->bytes;
-        l2_write += r->bytes;
-        r->done_s = std::max(hbm.transfer(t0, r->bytes), l2.transfer(t0, r->bytes));
+        r->done_s = transfer(t0, r->bytes, r->bytes, true);
         break;
-      case MemRequest::read_l2:  // split-KV partials, just written, still in L2
-        r->any_miss = false;
-        l2_read += r->bytes;
-        r->done_s = l2.transfer(t0, r->bytes);
+      case MemRequest::read_l2:  // split-KV partials, just written: still in the cache, if there is one
+        r->any_miss = cache < 0;
+        r->done_s = transfer(t0, cache < 0 ? r->bytes : 0, r->bytes, false);
         break;
     }
     trans.set_response_status(tlm::TLM_OK_RESPONSE);
@@ -318,12 +335,21 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   const MemoryLevel* smem = hw.find_level(MemoryKind::scratchpad);
   if (!smem) throw Error(hw.name + ": the GPU model needs a 'kind: scratchpad' level (shared memory)");
   ctx.smem_bytes_per_cycle = smem->bandwidth_bytes_per_s / hw.clock_hz;
-  const MemoryLevel& l2 = MemorySystem::l2_level(ctx);
+  // K/V reach the SMs from DRAM along the hardware graph; the levels on the way
+  // (scratchpad excluded) are the memory system.
+  HwGraph graph(hw);
+  std::vector<const MemoryLevel*> route;
+  for (int node : graph.route(hw.dram().name, smem->name)) {
+    const std::string& name = graph.nodes()[static_cast<size_t>(node)].name;
+    if (name != smem->name) route.push_back(&hw.level(name));
+  }
+  const MemoryLevel* cache_level = nullptr;
+  for (const MemoryLevel* l : route) {
+    if (l->kind == MemoryKind::cache) cache_level = l;  // innermost cache on the route
+  }
+  const MemoryLevel& l2 = cache_level ? *cache_level : hw.dram();
   ctx.l2_latency_s = l2.latency_cycles / hw.clock_hz;
   ctx.hbm_latency_s = (hw.dram().latency_cycles) / hw.clock_hz;
-  // Route check: K/V must reach the SMs from DRAM through the levels the graph names.
-  HwGraph graph(hw);
-  graph.route(hw.dram().name, smem->name);
 
   // Bucket and quantum sizes follow a roofline estimate of the run.
   const TraceTotals totals = trace.totals();
@@ -342,7 +368,7 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   for (const WorkUnit& u : trace.units()) sched.attention_left += u.kind == WorkKind::attention;
   std::vector<int> active(static_cast<size_t>(hw.units), 0);
   std::vector<double> smem_series;
-  auto memory = std::make_unique<MemorySystem>("memory", ctx, bucket_s, s.batch * s.kv_heads);
+  auto memory = std::make_unique<MemorySystem>("memory", ctx, bucket_s, s.batch * s.kv_heads, route);
   std::vector<std::unique_ptr<CtaSlot>> slots;
   const int per_sm = std::min(kernel.ctas_per_sm, gpu.max_ctas_per_sm);
   // Slot k*SMs + sm: the first wave puts one CTA on every SM before doubling up.
@@ -366,19 +392,20 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   }
   out.exp_ops = totals.exp_ops;
   for (double b : out.sm_busy_each_s) out.sm_busy_s += b;
-  out.l2_hits = memory->tiles.hits();
-  out.l2_misses = memory->tiles.misses();
+  out.l2_hits = memory->tiles ? memory->tiles->hits() : 0;
+  out.l2_misses = memory->tiles ? memory->tiles->misses() : 0;
   double step = 0;
   LevelTraffic lsmem{smem->name, 0, 0, 0, smem->bandwidth_bytes_per_s * hw.units, {}};
   for (double b : smem_series) lsmem.read_bytes += b;
   lsmem.series_bytes_per_s = downsample(smem_series, bucket_s, options.max_series_points, out.kernel_s, &step);
   for (double b : lsmem.series_bytes_per_s) lsmem.peak_bytes_per_s = std::max(lsmem.peak_bytes_per_s, b);
-  LevelTraffic ll2{l2.name, memory->l2_read, memory->l2_write, memory->l2.peak_bytes_per_s(),
-                   memory->l2.bytes_per_s(), downsample(memory->l2.bucket_bytes(), bucket_s, options.max_series_points, out.kernel_s, &step)};
-  LevelTraffic lhbm{hw.dram().name, memory->hbm_read, memory->hbm_write, memory->hbm.peak_bytes_per_s(),
-                    memory->hbm.bytes_per_s(), downsample(memory->hbm.bucket_bytes(), bucket_s, options.max_series_points, out.kernel_s, &step)};
+  out.levels = {lsmem};
+  // Outermost last, as the report lists levels from the SMs outward.
+  for (auto it = memory->hops.rbegin(); it != memory->hops.rend(); ++it) {
+    out.levels.push_back({it->level->name, it->read, it->write, it->server->peak_bytes_per_s(), it->server->bytes_per_s(),
+                          downsample(it->server->bucket_bytes(), bucket_s, options.max_series_points, out.kernel_s, &step)});
+  }
   out.series_step_s = step;
-  out.levels = {lsmem, ll2, lhbm};
   slots.clear();
   return out;
 }
