@@ -178,10 +178,17 @@ SC_MODULE(CtaSlot) {
     if (t_s > now) qk.inc(sc_time(t_s - now, SC_SEC));
   }
 
-  void add_smem(double t_s, double bytes) {
-    const size_t i = static_cast<size_t>(t_s / smem_bucket_s);
-    if (i >= smem_series.size()) smem_series.resize(i + 1024, 0.0);
-    smem_series[i] += bytes;
+  // Spreads a chunk's SMEM bytes evenly over the chunk's duration.
+  void add_smem(double t0_s, double t1_s, double bytes) {
+    const size_t first = static_cast<size_t>(t0_s / smem_bucket_s);
+    const size_t last = std::max(first, static_cast<size_t>(t1_s / smem_bucket_s));
+    if (last >= smem_series.size()) smem_series.resize(last + 1024, 0.0);
+    const double span = std::max(t1_s - t0_s, 1e-15);
+    for (size_t i = first; i <= last; ++i) {
+      const double lo = std::max(t0_s, static_cast<double>(i) * smem_bucket_s);
+      const double hi = std::min(t1_s, static_cast<double>(i + 1) * smem_bucket_s);
+      smem_series[i] += first == last ? bytes : bytes * std::max(0.0, hi - lo) / span;
+    }
   }
 
   void run_attention(const WorkUnit& u) {
@@ -226,7 +233,7 @@ SC_MODULE(CtaSlot) {
       // `stages` tiles are in flight, so latency is hidden only if compute covers it.
       const double end = std::max({t_start + compute + (first ? lat : 0.0), mem_done + lat / stages + full_s,
                                    t_start + n * lat / stages});
-      add_smem(t_start, n * ctx.smem_bytes_block);
+      add_smem(t_start, end, n * ctx.smem_bytes_block);
       out.tc_busy_s += n * ctx.mma_cycles / clk;
       out.sfu_busy_s += n * ctx.exp_cycles / clk;
       advance_to(end);

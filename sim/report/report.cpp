@@ -81,6 +81,7 @@ std::string scalar_text(const std::string& key, const nlohmann::ordered_json& v)
   char buf[64];
   if (v.is_number_float()) {
     const double x = v.get<double>();
+    if (key.find("bytes_per_s") != std::string::npos && x >= 0) return format_bandwidth(x);
     if (key.find("bytes") != std::string::npos && x >= 0) return format_bytes(x);
     if (key.find("flops") != std::string::npos && x >= 1e6) {
       std::snprintf(buf, sizeof buf, "%.4g GFLOP", x / 1e9);
@@ -101,8 +102,17 @@ std::string render_text(const nlohmann::ordered_json& result) {
     if (!body.is_object()) continue;
     out << section << "\n";
     for (const auto& [key, v] : body.items()) {
-      if (v.is_array() || v.is_object()) continue;  // series and nested data: --json only
       char line[256];
+      if (v.is_object()) {  // one level of nesting, e.g. traffic per memory level
+        for (const auto& [sub, x] : v.items()) {
+          if (x.is_array() || x.is_object()) continue;
+          const std::string name = key + "." + sub;
+          std::snprintf(line, sizeof line, "  %-36s %s\n", name.c_str(), scalar_text(sub, x).c_str());
+          out << line;
+        }
+        continue;
+      }
+      if (v.is_array()) continue;  // time series: --json only
       std::snprintf(line, sizeof line, "  %-36s %s\n", key.c_str(), scalar_text(key, v).c_str());
       out << line;
     }
