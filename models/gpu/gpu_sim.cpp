@@ -234,8 +234,6 @@ SC_MODULE(CtaSlot) {
       const double end = std::max({t_start + compute + (first ? lat : 0.0), mem_done + lat / stages + full_s,
                                    t_start + n * lat / stages});
       add_smem(t_start, end, n * ctx.smem_bytes_block);
-      out.tc_busy_s += n * ctx.mma_cycles / clk;
-      out.sfu_busy_s += n * ctx.exp_cycles / clk;
       advance_to(end);
       if (qk.need_sync()) qk.sync();
       first = false;

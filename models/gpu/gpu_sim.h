@@ -45,8 +45,6 @@ struct GpuSimResult {
   std::vector<LevelTraffic> levels;  // smem, l2, hbm (names from the config)
   double padded_mma_flops = 0;
   double exp_ops = 0;
-  double tc_busy_s = 0;        // summed over SMs: cycles the tensor cores would need / clock
-  double sfu_busy_s = 0;
   double sm_busy_s = 0;        // summed over SMs: time with at least one CTA resident
   int64_t l2_hits = 0, l2_misses = 0;
   int64_t ctas = 0;

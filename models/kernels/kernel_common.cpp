@@ -59,8 +59,10 @@ KernelSpec load_kernel_spec(const std::string& path) {
   k.mask_vector_ops_per_element = r.number("mask_vector_ops_per_element", 0, 1000);
   k.mma_efficiency = r.number("mma_efficiency", 0.05, 1.0, 1.0);
   k.memory_efficiency = r.number("memory_efficiency", 0.05, 1.0, 1.0);
-  k.fixed_overhead_s = r.has("fixed_overhead") ? r.quantity("fixed_overhead", UnitKind::time) : (r.allow("fixed_overhead"), 0.0);
-  k.host_dispatch_s = r.has("host_dispatch") ? r.quantity("host_dispatch", UnitKind::time) : (r.allow("host_dispatch"), 0.0);
+  // Optional times that default to none (a quantity must otherwise be positive).
+  auto optional_time = [&r](const char* key) { return r.has(key) ? r.quantity(key, UnitKind::time) : (r.allow(key), 0.0); };
+  k.fixed_overhead_s = optional_time("fixed_overhead");
+  k.host_dispatch_s = optional_time("host_dispatch");
   const std::string ph = r.choice("phases", {"prefill", "decode", "both"});
   if (ph == "both") k.phases = {"prefill", "decode"};
   else k.phases = {ph};

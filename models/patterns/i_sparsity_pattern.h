@@ -40,7 +40,7 @@ class ISparsityPattern {
   virtual bool batch_invariant() const { return true; }
   virtual bool head_invariant() const { return true; }
   // False when only block-level truth is known (e.g. a FlexAttention BlockMask
-  // file): partial blocks are then computed without an element mask.
+  // file): row_intervals() is then the union of the listed blocks.
   virtual bool element_exact() const { return true; }
   virtual BlockMask block_mask(const BlockGeometry& g) const;
   // Short human description with parameters, e.g. "sliding_window(window_tokens=4096, causal)".

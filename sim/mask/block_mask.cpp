@@ -92,6 +92,15 @@ BlockMask contiguous_cover(const BlockMask& mask) {
   return out;
 }
 
+size_t contiguous_cover_entries(const BlockMask& mask) {
+  size_t n = 0;
+  for (int64_t r = 0; r < mask.rows(); ++r) {
+    const BlockRow row = mask.row(r);
+    if (row.size > 0) n += row.kv_block[row.size - 1] - row.kv_block[0] + 1;
+  }
+  return n;
+}
+
 std::string mask_picture(const BlockMask& mask, int64_t batch, int64_t head, int64_t max_cells) {
   const BlockGeometry& g = mask.geometry();
   const int64_t qb = g.q_blocks(), kb = g.kv_blocks();

@@ -92,6 +92,8 @@ MaskStats compute_stats(const BlockMask& mask);
 // causal and local windows); blocks inside the range that the pattern skips become
 // partial (computed, then fully masked). Rows that are already contiguous are unchanged.
 BlockMask contiguous_cover(const BlockMask& mask);
+// Entries contiguous_cover(mask) would have, without building it.
+size_t contiguous_cover_entries(const BlockMask& mask);
 
 // ASCII picture of one (batch, head) mask, downsampled to at most max_cells per
 // side: '#' full, '+' partial, '.' skipped.

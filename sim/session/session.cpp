@@ -53,7 +53,7 @@ void finish_session(Session& ses, const std::string& kernel_name, bool progress,
   // With no kernel named, a dense kernel that would visit blocks the pattern skips
   // (anything but contiguous rows) gives way to the block-sparse kernel.
   if (!chosen && !ses.kernel->spec().skips_empty_blocks && s.phase == Phase::prefill && ses.hw.arch == "gpu" &&
-      contiguous_cover(*ses.mask).entries() > ses.mask->entries() * 21 / 20) {
+      contiguous_cover_entries(*ses.mask) > ses.mask->entries() * 21 / 20) {
     ses.kernel = make_kernel("flex");
     ses.mask = std::make_shared<const BlockMask>(ses.pattern->block_mask(ses.kernel->block_geometry(s)));
   }

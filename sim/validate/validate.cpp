@@ -75,6 +75,15 @@ double pearson(const std::vector<double>& a, const std::vector<double>& b) {
   return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0;
 }
 
+// Simulated cases grouped by kernel family, in name order.
+std::map<std::string, std::vector<const CaseResult*>> by_family(const std::vector<CaseResult>& cases) {
+  std::map<std::string, std::vector<const CaseResult*>> out;
+  for (const CaseResult& c : cases) {
+    if (c.skipped.empty()) out[c.family].push_back(&c);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string attnsim_kernel_for(const std::string& k) {
@@ -124,6 +133,13 @@ ValidationReport run_validation(const ValidateOptions& opt, const Targets& targe
 
   std::vector<HwSpec> configs;
   for (const std::string& p : list_hw_configs()) configs.push_back(load_hw_spec(p));
+  if (!opt.hw.empty()) configs.insert(configs.begin(), load_hw_spec(resolve_hw_path(opt.hw)));
+  auto config_at = [&configs](const std::string& path) -> const HwSpec& {
+    for (const HwSpec& hw : configs) {
+      if (hw.source_path == path) return hw;
+    }
+    throw Error(path + ": hardware config not loaded");
+  };
   const TimingEntry* timing = nullptr;
   ValidationReport report;
   Progress progress("re-simulating " + std::to_string(measured.size()) + " measured cases", opt.progress);
@@ -141,12 +157,12 @@ ValidationReport run_validation(const ValidateOptions& opt, const Targets& targe
       report.cases.push_back(r);
       continue;
     }
-    const std::string hw_path = opt.hw.empty() ? match_hw(mc, configs) : resolve_hw_path(opt.hw);
+    const std::string hw_path = opt.hw.empty() ? match_hw(mc, configs) : configs.front().source_path;
     if (hw_path.empty()) {
       throw Error(mc.source + ": no hardware config matches '" + mc.hardware +
                   "'; pass --hw NAME (see attnsim hw) to choose one");
     }
-    HwSpec hw = load_hw_spec(hw_path);
+    HwSpec hw = config_at(hw_path);
     if (opt.measured_clock && mc.sm_clock_mhz > 0) hw = at_clock(hw, mc.sm_clock_mhz * 1e6);
     timing = find_timing_model(hw.arch);
     if (!timing) throw Error("no timing model for arch '" + hw.arch + "'");
@@ -247,10 +263,7 @@ std::string render_validation_text(const ValidationReport& rep) {
     out << line;
   }
   out << "\nper kernel family (all cases): attnsim vs roofline with one fitted efficiency per family\n";
-  std::map<std::string, std::vector<const CaseResult*>> fam;
-  for (const CaseResult& c : rep.cases) {
-    if (c.skipped.empty()) fam[c.family].push_back(&c);
-  }
+  const auto fam = by_family(rep.cases);
   for (const auto& [name, list] : fam) {
     const ErrorStats st = error_stats(list);
     std::snprintf(line, sizeof line, "  %-28s n=%3lld  attnsim MAPE %5.1f%% max %5.1f%%   roofline MAPE %5.1f%% max %5.1f%%  spearman %.3f\n",
@@ -313,10 +326,7 @@ std::string render_validation_markdown(const ValidationReport& rep) {
     }
   }
   out << "\n| kernel family | cases | attnsim MAPE | attnsim max | roofline MAPE | roofline max |\n|---|---|---|---|---|---|\n";
-  std::map<std::string, std::vector<const CaseResult*>> fam;
-  for (const CaseResult& c : rep.cases) {
-    if (c.skipped.empty()) fam[c.family].push_back(&c);
-  }
+  const auto fam = by_family(rep.cases);
   for (const auto& [name, list] : fam) {
     const ErrorStats st = error_stats(list);
     std::snprintf(line, sizeof line, "| %s | %lld | %.1f%% | %.1f%% | %.1f%% | %.1f%% |\n", name.c_str(),

@@ -1,7 +1,8 @@
-// FlashAttention-style prefill kernel (FA2 with mma.sync, FA3 with wgmma): one
-// work unit per (batch, query head, query block), visiting that row's KV blocks
-// in order. Dense kernels that only know causal masking (skips_empty_blocks:
-// false) still visit every block up to the last non-empty one.
+// Tiled prefill kernel: one work unit per (batch, query head, query block),
+// visiting that row's KV blocks in order. Block-sparse kernels (FlexAttention,
+// skips_empty_blocks: true) read a block index and visit exactly the listed
+// blocks; dense kernels (FA2, FA3: false) only bound their KV loop, so they visit
+// every block from a row's first to its last (contiguous_cover).
 #include "models/kernels/i_kernel.h"
 
 namespace attnsim {
@@ -31,7 +32,7 @@ class FlashPrefill final : public IKernel {
 std::unique_ptr<IKernel> create(KernelSpec spec) { return std::make_unique<FlashPrefill>(std::move(spec)); }
 
 const Registrar<KernelEntry> kRegister("flash_prefill",
-                                       KernelEntry{"FlashAttention-2/3 style tiled prefill", create});
+                                       KernelEntry{"tiled prefill: FlashAttention-2/3 (dense loop bounds) or block-sparse (Flex)", create});
 
 }  // namespace
 }  // namespace attnsim
