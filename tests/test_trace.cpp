@@ -433,12 +433,47 @@ TEST_CASE("kernels: flash_decoding packs GQA and splits KV", "[trace]") {
   CHECK(t.tiling().kv_splits > 1);
   check_coverage(t);
   for (const WorkUnit& u : t.units()) CHECK(u.heads == 4);
-  // Splits aim at two units per SM (264 for 2 packed rows), capped by max_kv_splits
-  // and, per row, by the row's 64 KV blocks.
-  CHECK(t.tiling().kv_splits == std::min<int64_t>(132, fd->spec().max_kv_splits));
+  // FA2's heuristic with 2 packed rows: wave fill 2s/264 only grows with s, so the
+  // smallest split count within 85% of the best eligible one (64, one block each) is
+  // the next eligible count above 0.85 * 64 = 54.4 (33..63 all give 2 blocks): 64.
+  CHECK(t.tiling().kv_splits == 64);
   CHECK(t.totals().attention_units == 2 * std::min<int64_t>(t.tiling().kv_splits, 64));
   CHECK(t.totals().units == t.totals().attention_units + 2);  // one combine unit per packed row
   CHECK(t.totals().mma_flops == Approx(4.0 * 8 * 8192 * 128));
+}
+
+TEST_CASE("kernels: flash_decoding follows FA2's split rule, as Nsight Compute saw it", "[trace]") {
+  // Grids of flash_fwd_splitkv_kernel on a 132-SM GPU (validation/h200/data/decode_regimes_ncu.csv):
+  // MHA b1 128k -> 7 splits, GQA 32/8 b1 128k -> 28, GQA b8 16k -> 4; MHA b8 16k and
+  // GQA b32 16k run flash_fwd_kernel (128 x 64 tiles) in one pass.
+  const auto fd = make_kernel("flash_decoding");
+  auto splits = [&](int64_t b, int64_t hkv, int64_t kv) {
+    AttentionShape s = shape_of(b, 32, hkv, 128, 1, kv);
+    s.phase = Phase::decode;
+    REQUIRE(fd->dispatch(s, h100()).empty());
+    auto m = std::make_shared<const BlockMask>(pattern_of("{name: dense}", s)->block_mask(fd->block_geometry(s)));
+    return fd->make_trace(s, m, h100()).tiling().kv_splits;
+  };
+  CHECK(splits(1, 32, 131072) == 7);
+  CHECK(splits(1, 8, 131072) == 28);
+  CHECK(splits(8, 8, 16384) == 4);
+  for (const auto& [b, hkv] : {std::pair<int64_t, int64_t>{8, 32}, {32, 8}}) {
+    AttentionShape s = shape_of(b, 32, hkv, 128, 1, 16384);
+    s.phase = Phase::decode;
+    CHECK(fd->dispatch(s, h100()) == "fa2");
+  }
+  // Through a session the one-pass kernel really runs: FA2's 128 x 64 tiles, no combine,
+  // GQA groups folded into query rows.
+  const Workload w = parse_workload(load_yaml_string("name: d\nbatch: 32\nq_heads: 32\nkv_heads: 8\nhead_dim: 128\n"
+                                                     "phase: decode\nq_len: 1\nkv_len: 16384\npattern: {name: dense}\n",
+                                                     "d.yaml"),
+                                    "d.yaml");
+  const Session ses = prepare_session(h100(), w, "flash_decoding");
+  CHECK(ses.kernel->spec().name == "fa2");
+  CHECK(ses.dispatched_from == "flash_decoding");
+  CHECK(ses.trace->tiling().kv_block == 64);
+  CHECK(ses.trace->tiling().pack_gqa);
+  CHECK(ses.trace->totals().units == 32 * 8);
 }
 
 TEST_CASE("kernels: head_dim that no tile supports is a clear error", "[trace]") {

@@ -34,6 +34,7 @@ struct MemRequest : tlm::tlm_extension<MemRequest> {
   double bytes = 0;
   double done_s = 0;
   bool any_miss = false;
+  bool descending = false;  // blocks[] visited last to first
   tlm_extension_base* clone() const override { return new MemRequest(*this); }
   void copy_from(const tlm_extension_base& other) override { *this = static_cast<const MemRequest&>(other); }
 };
@@ -109,10 +110,11 @@ SC_MODULE(MemorySystem) {
     switch (r->op) {
       case MemRequest::load_kv: {
         double miss_bytes = 0, all_bytes = 0;
-        for (uint32_t i = 0; i < r->n; ++i) {
-          const double b = ctx.kv_block_bytes(r->blocks[i]);
+        for (uint32_t k = 0; k < r->n; ++k) {
+          const uint32_t block = r->blocks[r->descending ? r->n - 1 - k : k];
+          const double b = ctx.kv_block_bytes(block);
           all_bytes += b;
-          if (!tiles || !tiles->access(r->stream, r->blocks[i], b)) miss_bytes += b;
+          if (!tiles || !tiles->access(r->stream, block, b)) miss_bytes += b;
         }
         r->any_miss = miss_bytes > 0;
         r->done_s = transfer(t0, miss_bytes, all_bytes, false);
@@ -153,6 +155,7 @@ SC_MODULE(CtaSlot) {
   std::vector<double>& smem_series;
   double smem_bucket_s;
   uint32_t sm;
+  int64_t units_run = 0;
   tlm_utils::tlm_quantumkeeper qk;
 
   SC_HAS_PROCESS(CtaSlot);
@@ -191,7 +194,9 @@ SC_MODULE(CtaSlot) {
     }
   }
 
-  void run_attention(const WorkUnit& u) {
+  // `prefetched`: a persistent kernel's producer loaded this tile's Q and first K/V
+  // while the previous tile was computing, so their latency is hidden.
+  void run_attention(const WorkUnit& u, bool prefetched) {
     const Trace& tr = *ctx.trace;
     const double share = static_cast<double>(active[sm]);  // CTAs sharing this SM's pipes
     const double clk = ctx.clock_hz;
@@ -201,7 +206,7 @@ SC_MODULE(CtaSlot) {
     MemRequest q;
     q.op = MemRequest::load_q;
     q.bytes = rows * d * eb;
-    advance_to(memory(q) + ctx.hbm_latency_s);
+    advance_to(memory(q) + (prefetched ? 0.0 : ctx.hbm_latency_s));
     const BlockRow row = tr.mask().row(u.mask_row);
     const double c_mma = ctx.mma_cycles * share, c_exp = ctx.exp_cycles * share;
     const double c_softmax_full = c_exp + ctx.vec_full_cycles * share;
@@ -214,10 +219,13 @@ SC_MODULE(CtaSlot) {
     };
     const double full_s = block_s(c_softmax_full), partial_s = block_s(c_softmax_partial);
     const int64_t stream = static_cast<int64_t>(u.batch) * tr.shape().kv_heads + u.kv_head;
-    const int stages = ctx.kernel->pipeline_stages;
-    bool first = true;
-    for (uint32_t e = u.entry_begin; e < u.entry_end;) {
-      const uint32_t n = static_cast<uint32_t>(std::min<int64_t>(ctx.options.quantum_blocks, u.entry_end - e));
+    const double stages = ctx.kernel->pipeline_stages;
+    bool first = !prefetched;
+    const bool down = ctx.kernel->kv_descending;
+    for (uint32_t done = 0; done < u.entry_end - u.entry_begin;) {
+      const uint32_t n = static_cast<uint32_t>(std::min<int64_t>(ctx.options.quantum_blocks, u.entry_end - u.entry_begin - done));
+      // Chunk [e, e + n) of the row's entries, taken from the front or the back.
+      const uint32_t e = down ? u.entry_end - done - n : u.entry_begin + done;
       int64_t partial = 0;
       for (uint32_t i = e; i < e + n; ++i) partial += row.partial[i];
       const double t_start = now_s();
@@ -226,18 +234,23 @@ SC_MODULE(CtaSlot) {
       r.stream = stream;
       r.blocks = row.kv_block + e;
       r.n = n;
+      r.descending = down;
       const double mem_done = memory(r);
       const double lat = r.any_miss ? ctx.hbm_latency_s : ctx.l2_latency_s;
       const double compute = static_cast<double>(n - partial) * full_s + static_cast<double>(partial) * partial_s;
-      // Pipelined K/V loads: the first tile pays the full latency; afterwards at most
-      // `stages` tiles are in flight, so latency is hidden only if compute covers it.
-      const double end = std::max({t_start + compute + (first ? lat : 0.0), mem_done + lat / stages + full_s,
+      // K/V loads: at most `stages` tile pairs in flight per CTA (Little's law: n blocks
+      // take at least n * latency / stages); the last block's compute follows its data.
+      // The first tile pays the full latency before compute can start. A kernel that
+      // waits for each tile right before its MMA, having issued the load only one MMA
+      // earlier (FA2: cp_async_wait<0> + __syncthreads), exposes every tile's latency.
+      const double exposed = ctx.kernel->exposed_load_latency ? n * lat / stages : (first ? lat : 0.0);
+      const double end = std::max({t_start + compute + exposed, mem_done + lat / stages + full_s,
                                    t_start + n * lat / stages});
       add_smem(t_start, end, n * ctx.smem_bytes_block);
       advance_to(end);
       if (qk.need_sync()) qk.sync();
       first = false;
-      e += n;
+      done += n;
     }
     MemRequest st;
     st.op = MemRequest::store;
@@ -273,8 +286,11 @@ SC_MODULE(CtaSlot) {
       }
       const double start_s = now_s();
       ++active[sm];
-      advance_to(start_s + ctx.gpu->cta_launch_cycles / ctx.clock_hz);
-      if (u.kind == WorkKind::attention) run_attention(u);
+      // A persistent kernel launches its CTAs once; later tiles need no block dispatch.
+      const bool resident = ctx.kernel->persistent && units_run > 0;
+      if (!resident) advance_to(start_s + ctx.gpu->cta_launch_cycles / ctx.clock_hz);
+      ++units_run;
+      if (u.kind == WorkKind::attention) run_attention(u, resident);
       else run_combine(u);
       qk.sync();  // a finished CTA frees its slot at its true time: scheduling stays in order
       --active[sm];
@@ -327,7 +343,9 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   const double d = static_cast<double>(s.head_dim);
   // Per (query tile, KV block) step; rows are the tile's rows padded to the MMA granularity.
   const int64_t rows = (trace.tiling().pack_gqa ? s.group_size() : 1) * std::min(g.q_block, s.q_len);
-  const double rows_pad = static_cast<double>((rows + kernel.mma_tile_m - 1) / kernel.mma_tile_m * kernel.mma_tile_m);
+  int64_t padded = (rows + kernel.mma_tile_m - 1) / kernel.mma_tile_m * kernel.mma_tile_m;
+  if (kernel.computes_full_q_tile) padded = std::max(padded, kernel.tile_for(s.head_dim).q_block);
+  const double rows_pad = static_cast<double>(padded);
   const double cols = static_cast<double>(g.kv_block);
   ctx.mma_cycles = 4.0 * rows_pad * cols * d / (rate.at(s.dtype) * kernel.mma_efficiency);
   ctx.exp_cycles = rows * cols / (hw.exp_per_clock_per_unit * gpu.exp_issue_fraction);

@@ -30,7 +30,7 @@ struct KernelSpec {
   std::string description;
   std::string mma_path;              // hardware matrix path, e.g. "wgmma", "mma_sync", "mxu"
   std::vector<TileChoice> tiles;     // by head dim, ascending
-  int pipeline_stages = 1;           // K/V tiles in flight (TMA / cp.async stages)
+  double pipeline_stages = 1;        // K+V tile pairs in flight per CTA (0.5: K and V loaded one at a time)
   double softmax_overlap_fraction = 0;  // share of softmax hidden under MMA (0 = serial)
   bool skips_empty_blocks = true;    // block-sparse aware (false = dense kernel with causal only)
   int64_t max_kv_splits = 1;         // split-KV limit (decode)
@@ -39,6 +39,10 @@ struct KernelSpec {
   // Timing-model parameters (see docs/gpu-model.md):
   int ctas_per_sm = 1;                  // resident CTAs per SM (occupancy from smem/registers)
   int64_t mma_tile_m = 64;              // MMA row granularity: query rows are padded to it
+  bool persistent = false;              // one CTA per slot loops over tiles, prefetching the next (FA3, cuDNN)
+  bool kv_descending = false;           // visits a row's KV blocks last to first (FA2's n_block loop)
+  bool exposed_load_latency = false;    // the tile loop waits for each K/V tile just before its MMA (FA2)
+  bool computes_full_q_tile = false;    // every warp computes its rows of the q tile, queries or not (FA2)
   int64_t smem_reader_rows = 64;        // query rows per warp(group) that reads each K/V tile from SMEM
   double softmax_vector_ops_per_element = 4;  // FP32 ops per score besides exp (scale, max, sub, sum)
   double mask_vector_ops_per_element = 2;     // extra ops per score on partial blocks
@@ -46,6 +50,14 @@ struct KernelSpec {
   double memory_efficiency = 1;         // share of the achievable DRAM bandwidth this kernel's access pattern sustains
   double fixed_overhead_s = 0;          // auxiliary work per call (layout copies, extra kernels), added to the latency
   double host_dispatch_s = 0;           // framework's host time per call: the floor of back-to-back calls
+  // Split-KV policy of FlashAttention-2 (flash_api.cpp num_splits_heuristic); absent = two units per SM.
+  struct SplitHeuristic {
+    bool present = false;
+    double slots_per_sm = 2;         // the heuristic counts this many CTAs per SM
+    double one_pass_fill = 0.8;      // rows >= this share of the slots: no split
+    double wave_efficiency = 0.85;   // smallest split count within this share of the best wave fill
+    std::string one_pass_kernel;     // the kernel launched when no split is needed ("" = this one, unsplit)
+  } split_heuristic;
 
   const TileChoice& tile_for(int64_t head_dim) const;
 };
@@ -57,6 +69,9 @@ class IKernel {
   virtual BlockGeometry block_geometry(const AttentionShape& shape) const;
   virtual Trace make_trace(const AttentionShape& shape, std::shared_ptr<const BlockMask> mask,
                            const HwSpec& hw) const = 0;
+  // The kernel a library would really launch for this shape, when it is another one
+  // (flash-decoding runs FA2's ordinary forward kernel when the batch fills the GPU); "" = this.
+  virtual std::string dispatch(const AttentionShape& shape, const HwSpec& hw) const;
 };
 
 struct KernelEntry {

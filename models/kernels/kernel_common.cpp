@@ -15,6 +15,8 @@ const TileChoice& KernelSpec::tile_for(int64_t head_dim) const {
               std::to_string(tiles.back().max_head_dim) + " (pick another kernel or a smaller head_dim)");
 }
 
+std::string IKernel::dispatch(const AttentionShape&, const HwSpec&) const { return ""; }
+
 BlockGeometry IKernel::block_geometry(const AttentionShape& shape) const {
   const TileChoice& t = spec().tile_for(shape.head_dim);
   BlockGeometry g;
@@ -47,13 +49,29 @@ KernelSpec load_kernel_spec(const std::string& path) {
     }
     k.tiles.push_back(c);
   }
-  k.pipeline_stages = static_cast<int>(r.integer("pipeline_stages", 1, 16));
+  k.pipeline_stages = r.number("pipeline_stages", 0.5, 16);
   k.softmax_overlap_fraction = r.number("softmax_overlap_fraction", 0.0, 1.0);
   k.skips_empty_blocks = r.boolean("skips_empty_blocks");
   k.max_kv_splits = r.integer("max_kv_splits", 1, 1024, 1);
   k.pack_gqa = r.boolean("pack_gqa", false);
   k.ctas_per_sm = static_cast<int>(r.integer("ctas_per_sm", 1, 64));
   k.mma_tile_m = r.integer("mma_tile_m", 1, 1024);
+  k.computes_full_q_tile = r.boolean("computes_full_q_tile", false);
+  k.exposed_load_latency = r.boolean("exposed_load_latency", false);
+  k.persistent = r.boolean("persistent", false);
+  k.kv_descending = r.choice("kv_order", {"ascending", "descending"}, "ascending") == "descending";
+  if (r.has("split_heuristic")) {
+    MapReader h = r.map("split_heuristic");
+    auto& sh = k.split_heuristic;
+    sh.present = true;
+    sh.slots_per_sm = h.number("slots_per_sm", 0.25, 64);
+    sh.one_pass_fill = h.number("one_pass_fill", 0.0, 64);
+    sh.wave_efficiency = h.number("wave_efficiency", 0.0, 1.0);
+    sh.one_pass_kernel = h.string("one_pass_kernel", "");
+    h.finish();
+  } else {
+    r.allow("split_heuristic");
+  }
   k.smem_reader_rows = r.integer("smem_reader_rows", 1, 4096);
   k.softmax_vector_ops_per_element = r.number("softmax_vector_ops_per_element", 0, 1000);
   k.mask_vector_ops_per_element = r.number("mask_vector_ops_per_element", 0, 1000);

@@ -16,7 +16,8 @@ nlohmann::ordered_json workload_json(const Session& ses) {
   for (const WorkUnit& u : ses.trace->units()) kv_splits = std::max(kv_splits, u.num_splits);
   return {{"name", ses.workload.name},
           {"hardware", ses.hw.name},
-          {"kernel", ses.kernel->spec().name},
+          {"kernel", ses.dispatched_from.empty() ? ses.kernel->spec().name
+                                                 : ses.dispatched_from + " -> " + ses.kernel->spec().name},
           {"pattern", ses.pattern->describe()},
           {"batch", s.batch},
           {"q_heads", s.q_heads},

@@ -27,6 +27,11 @@ void finish_session(Session& ses, const std::string& kernel_name, bool progress,
   const bool chosen = !kname.empty();
   if (!chosen) kname = default_kernel(ses.hw, s.phase);
   ses.kernel = make_kernel(kname);
+  // A library may launch another kernel for this shape (FA2 decode without split-KV).
+  if (const std::string other = ses.kernel->dispatch(s, ses.hw); !other.empty()) {
+    ses.dispatched_from = ses.kernel->spec().name;
+    ses.kernel = make_kernel(other);
+  }
   const KernelSpec& ks = ses.kernel->spec();
   const std::string phase = s.phase == Phase::decode ? "decode" : "prefill";
   if (std::find(ks.phases.begin(), ks.phases.end(), phase) == ks.phases.end()) {

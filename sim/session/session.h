@@ -29,6 +29,7 @@ struct Session {
   HwSpec hw;
   Workload workload;
   std::unique_ptr<IKernel> kernel;
+  std::string dispatched_from;  // the kernel asked for, when it launched `kernel` for this shape
   std::unique_ptr<InputSource> inputs;
   std::unique_ptr<ISparsityPattern> pattern;
   std::shared_ptr<const BlockMask> mask;

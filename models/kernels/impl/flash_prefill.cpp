@@ -2,7 +2,8 @@
 // visiting that row's KV blocks in order. Block-sparse kernels (FlexAttention,
 // skips_empty_blocks: true) read a block index and visit exactly the listed
 // blocks; dense kernels (FA2, FA3: false) only bound their KV loop, so they visit
-// every block from a row's first to its last (contiguous_cover).
+// every block from a row's first to its last (contiguous_cover). The same kernel
+// serves one-token decode when a split-KV kernel dispatches to it.
 #include "models/kernels/i_kernel.h"
 
 namespace attnsim {
@@ -20,7 +21,8 @@ class FlashPrefill final : public IKernel {
     tiling.q_block = mask->geometry().q_block;
     tiling.kv_block = mask->geometry().kv_block;
     tiling.kv_splits = 1;
-    tiling.pack_gqa = false;
+    // FA2 folds a GQA group into query rows for one-token decode (seqlenq_ngroups_swapped).
+    tiling.pack_gqa = spec_.pack_gqa && shape.q_len == 1 && shape.group_size() > 1 && mask->mask_heads() == 1;
     if (!spec_.skips_empty_blocks) mask = std::make_shared<const BlockMask>(contiguous_cover(*mask));
     return Trace(shape, tiling, mask, make_units(shape, tiling, *mask), spec_.name);
   }

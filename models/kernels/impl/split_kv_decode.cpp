@@ -3,6 +3,7 @@
 // partial results (log-sum-exp) in combine units. GQA heads sharing a KV head
 // are packed into one unit so K/V are read once per group.
 #include <algorithm>
+#include <cmath>
 
 #include "models/kernels/i_kernel.h"
 
@@ -20,21 +21,62 @@ class SplitKvDecode final : public IKernel {
     return g;
   }
 
+  std::string dispatch(const AttentionShape& shape, const HwSpec& hw) const override {
+    const auto& h = spec_.split_heuristic;
+    if (!h.present || h.one_pass_kernel.empty()) return "";
+    return rows(shape, block_geometry(shape).q_blocks(), pack(shape, 1)) >= h.one_pass_fill * slots(hw)
+               ? h.one_pass_kernel
+               : "";
+  }
+
   Trace make_trace(const AttentionShape& shape, std::shared_ptr<const BlockMask> mask,
                    const HwSpec& hw) const override {
     hw.matrix_path(spec_.mma_path);
     TraceTiling tiling;
     tiling.q_block = mask->geometry().q_block;
     tiling.kv_block = mask->geometry().kv_block;
-    tiling.pack_gqa = spec_.pack_gqa && mask->mask_heads() == 1 && shape.group_size() > 1;
-    // Enough splits to give every SM/core about two units, as flash-decoding's heuristic does.
-    const int64_t rows = shape.batch * (tiling.pack_gqa ? shape.kv_heads : shape.q_heads) * mask->geometry().q_blocks();
-    const int64_t want = (2 * static_cast<int64_t>(hw.units) + rows - 1) / std::max<int64_t>(rows, 1);
-    tiling.kv_splits = std::clamp<int64_t>(want, 1, spec_.max_kv_splits);
+    tiling.pack_gqa = pack(shape, mask->mask_heads());
+    const int64_t r = rows(shape, mask->geometry().q_blocks(), tiling.pack_gqa);
+    const int64_t kv_blocks = mask->geometry().kv_blocks();
+    tiling.kv_splits = spec_.split_heuristic.present ? wave_splits(r, kv_blocks, hw)
+                                                     : std::clamp<int64_t>((2 * hw.units + r - 1) / r, 1, spec_.max_kv_splits);
     return Trace(shape, tiling, mask, make_units(shape, tiling, *mask), spec_.name);
   }
 
  private:
+  bool pack(const AttentionShape& shape, int64_t mask_heads) const {
+    return spec_.pack_gqa && mask_heads == 1 && shape.group_size() > 1;
+  }
+  static int64_t rows(const AttentionShape& shape, int64_t q_blocks, bool packed) {
+    return std::max<int64_t>(1, shape.batch * (packed ? shape.kv_heads : shape.q_heads) * q_blocks);
+  }
+  double slots(const HwSpec& hw) const { return spec_.split_heuristic.slots_per_sm * static_cast<double>(hw.units); }
+
+  // FlashAttention-2's rule: no split when the rows almost fill the slots; otherwise
+  // the smallest split count whose last wave is within `wave_efficiency` of the best
+  // fill, counting only split counts that change the blocks per split.
+  int64_t wave_splits(int64_t r, int64_t kv_blocks, const HwSpec& hw) const {
+    const auto& h = spec_.split_heuristic;
+    const double n_slots = slots(hw);
+    if (static_cast<double>(r) >= h.one_pass_fill * n_slots) return 1;
+    const int64_t most = std::max<int64_t>(1, std::min({spec_.max_kv_splits, static_cast<int64_t>(n_slots), kv_blocks}));
+    auto eligible = [kv_blocks](int64_t s) {
+      return s == 1 || (kv_blocks + s - 1) / s != (kv_blocks + s - 2) / (s - 1);
+    };
+    auto fill = [&](int64_t s) {
+      const double waves = static_cast<double>(r * s) / n_slots;
+      return waves / std::ceil(waves);
+    };
+    double best = 0;
+    for (int64_t s = 1; s <= most; ++s) {
+      if (eligible(s)) best = std::max(best, fill(s));
+    }
+    for (int64_t s = 1; s <= most; ++s) {
+      if (eligible(s) && fill(s) >= h.wave_efficiency * best) return s;
+    }
+    return 1;
+  }
+
   KernelSpec spec_;
 };
 
