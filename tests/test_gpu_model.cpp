@@ -9,6 +9,7 @@
 #include <string>
 
 #include "models/gpu/gpu_params.h"
+#include "models/gpu/bandwidth_server.h"
 #include "models/gpu/gpu_sim.h"
 #include "models/gpu/l2_tiles.h"
 #include "sim/config/map_reader.h"
@@ -31,6 +32,7 @@ struct Toy {
   std::string smem_bandwidth = "1000TB/s";
   int latency_cycles = 0;
   int cta_launch_cycles = 0;
+  std::string hbm_extra;  // further keys of the hbm level, e.g. ", loaded_latency: [...]"
 };
 
 // 1 GHz, so cycles and nanoseconds coincide.
@@ -50,7 +52,7 @@ compute:
 memory:
   - {name: smem, kind: scratchpad, per_unit: true, capacity: 228KiB, bandwidth: %s, latency_cycles: 0}
   - {name: l2, kind: cache, capacity: %s, bandwidth: %s, latency_cycles: %d}
-  - {name: hbm, kind: dram, capacity: 80GB, bandwidth: %s, latency_cycles: %d}
+  - {name: hbm, kind: dram, capacity: 80GB, bandwidth: %s, latency_cycles: %d%s}
 interconnect: {name: nvlink, bandwidth: 450GB/s, latency: 1us, max_chips: 8}
 tdp: 700W
 gpu:
@@ -67,7 +69,7 @@ gpu:
 )",
                 t.sms, t.tc_flops_per_clock, t.exp_per_clock, t.vector_flops_per_clock, t.smem_bandwidth.c_str(),
                 t.l2_capacity.c_str(), t.l2_bandwidth.c_str(), t.latency_cycles, t.hbm_bandwidth.c_str(),
-                t.latency_cycles, t.cta_launch_cycles);
+                t.latency_cycles, t.hbm_extra.c_str(), t.cta_launch_cycles);
   return parse_hw_spec(load_yaml_string(yaml, "toy"), "toy");
 }
 
@@ -383,4 +385,32 @@ TEST_CASE("persistent kernel: later tiles skip the CTA launch and the Q/first-ti
   const double persistent = latency_s(hw, w, toy_kernel(0, 0, 1, "persistent: true\n"));
   CHECK(grid == Approx((4 * 4548 + 1) * 1e-9).epsilon(1e-3));
   CHECK(persistent == Approx((4548 + 3 * 2548 + 1) * 1e-9).epsilon(1e-3));
+}
+
+TEST_CASE("bandwidth server: utilisation is the bytes carried over what the window could carry", "[gpu]") {
+  BandwidthServer hbm("hbm", 1e9, 1e-7);  // 100 bytes per 0.1 us bucket
+  hbm.transfer(0.0, 500);                 // fills the first five buckets
+  CHECK(hbm.utilization(1e-6, 1e-6, 1e9) == Approx(0.5));
+  CHECK(hbm.utilization(5e-7, 5e-7, 1e9) == Approx(1.0));
+  CHECK(hbm.utilization(5e-7, 5e-7, 2e9) == Approx(0.5));  // against a higher reference peak
+  CHECK(hbm.utilization(2e-6, 1e-6, 1e9) == Approx(0.0));
+}
+
+TEST_CASE("loaded latency: a flat curve is the unloaded latency; a rising one slows a memory-bound run", "[gpu]") {
+  // 132 SMs stream 132 heads' K/V (memory-bound, 8 blocks per CTA) with a 1 us DRAM latency.
+  Toy t = mma_only(1000, 0);
+  t.sms = 132;
+  t.hbm_bandwidth = "1TB/s";
+  t.l2_capacity = "32KiB";  // no reuse: every K/V tile comes from DRAM
+  const Workload w = dense(132, 128, 1024);
+  const std::string k = toy_kernel(0, 0, 1, "", 0.5);
+  const double none = latency_s(toy_hw(t), w, k);
+  t.hbm_extra = ", loaded_latency: [{utilization: 0.0, latency: 1us}, {utilization: 1.0, latency: 1us}]";
+  CHECK(latency_s(toy_hw(t), w, k) == Approx(none).epsilon(1e-12));
+  t.hbm_extra = ", loaded_latency: [{utilization: 0.0, latency: 1us}, {utilization: 0.5, latency: 3us}]";
+  const double loaded = latency_s(toy_hw(t), w, k);
+  CHECK(loaded > none * 1.05);
+  // Unordered points are a config error.
+  t.hbm_extra = ", loaded_latency: [{utilization: 0.5, latency: 1us}, {utilization: 0.2, latency: 3us}]";
+  CHECK_THROWS_WITH(toy_hw(t), Catch::Matchers::Contains("ascending utilization"));
 }

@@ -40,4 +40,19 @@ double BandwidthServer::peak_bytes_per_s() const {
   return peak / bucket_s_;
 }
 
+double BandwidthServer::utilization(double t_s, double window_s, double reference_bytes_per_s) const {
+  const double lo = std::max(0.0, t_s - window_s);
+  if (t_s <= lo) return 0.0;
+  double bytes = 0;
+  const size_t first = static_cast<size_t>(lo / bucket_s_);
+  const size_t last = std::min(used_.size(), static_cast<size_t>(std::ceil(t_s / bucket_s_)));
+  for (size_t i = first; i < last; ++i) {
+    // Share of bucket i inside the window.
+    const double b0 = static_cast<double>(i) * bucket_s_;
+    const double inside = std::max(0.0, std::min(t_s, b0 + bucket_s_) - std::max(lo, b0)) / bucket_s_;
+    bytes += used_[i] * inside;
+  }
+  return bytes / (reference_bytes_per_s * (t_s - lo));
+}
+
 }  // namespace attnsim

@@ -35,6 +35,7 @@ struct MemRequest : tlm::tlm_extension<MemRequest> {
   double done_s = 0;
   bool any_miss = false;
   bool descending = false;  // blocks[] visited last to first
+  double latency_s = 0;     // filled in: the latency of this load (DRAM under the current load, or L2)
   tlm_extension_base* clone() const override { return new MemRequest(*this); }
   void copy_from(const tlm_extension_base& other) override { *this = static_cast<const MemRequest&>(other); }
 };
@@ -91,6 +92,23 @@ SC_MODULE(MemorySystem) {
     socket.register_b_transport(this, &MemorySystem::b_transport);
   }
 
+  // DRAM latency at time t: the measured loaded-latency curve at the DRAM utilisation of the
+  // last microsecond (about two latencies), or the unloaded latency without a curve.
+  double dram_latency(double t) const {
+    const auto& curve = hops.front().level->loaded_latency_s;
+    if (curve.empty()) return ctx.hbm_latency_s;
+    const double u = hops.front().server->utilization(t, 1e-6, hops.front().level->bandwidth_bytes_per_s);
+    if (u <= curve.front().first) return curve.front().second;
+    for (size_t i = 1; i < curve.size(); ++i) {
+      if (u <= curve[i].first) {
+        const auto& [u0, l0] = curve[i - 1];
+        const auto& [u1, l1] = curve[i];
+        return l0 + (l1 - l0) * (u - u0) / (u1 - u0);
+      }
+    }
+    return curve.back().second;  // beyond the last measured point: held, not extrapolated
+  }
+
   // Moves bytes through the hops: misses cross every level, hits only those from the cache on.
   double transfer(double t0, double miss_bytes, double all_bytes, bool write) {
     double done = t0;
@@ -117,11 +135,13 @@ SC_MODULE(MemorySystem) {
           if (!tiles || !tiles->access(r->stream, block, b)) miss_bytes += b;
         }
         r->any_miss = miss_bytes > 0;
+        r->latency_s = r->any_miss ? dram_latency(t0) : ctx.l2_latency_s;
         r->done_s = transfer(t0, miss_bytes, all_bytes, false);
         break;
       }
       case MemRequest::load_q:
         r->any_miss = true;
+        r->latency_s = dram_latency(t0);
         r->done_s = transfer(t0, r->bytes, r->bytes, false);
         break;
       case MemRequest::store:
@@ -206,7 +226,8 @@ SC_MODULE(CtaSlot) {
     MemRequest q;
     q.op = MemRequest::load_q;
     q.bytes = rows * d * eb;
-    advance_to(memory(q) + (prefetched ? 0.0 : ctx.hbm_latency_s));
+    const double q_done = memory(q);
+    advance_to(q_done + (prefetched ? 0.0 : q.latency_s));
     const BlockRow row = tr.mask().row(u.mask_row);
     const double c_mma = ctx.mma_cycles * share, c_exp = ctx.exp_cycles * share;
     const double c_softmax_full = c_exp + ctx.vec_full_cycles * share;
@@ -236,7 +257,7 @@ SC_MODULE(CtaSlot) {
       r.n = n;
       r.descending = down;
       const double mem_done = memory(r);
-      const double lat = r.any_miss ? ctx.hbm_latency_s : ctx.l2_latency_s;
+      const double lat = r.latency_s;
       const double compute = static_cast<double>(n - partial) * full_s + static_cast<double>(partial) * partial_s;
       // K/V loads: at most `stages` tile pairs in flight per CTA (Little's law: n blocks
       // take at least n * latency / stages); the last block's compute follows its data.

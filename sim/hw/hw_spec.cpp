@@ -20,6 +20,19 @@ MemoryLevel parse_level(MapReader& r) {
   level.capacity_bytes = r.quantity("capacity", UnitKind::bytes);
   level.bandwidth_bytes_per_s = r.quantity("bandwidth", UnitKind::bandwidth);
   level.latency_cycles = static_cast<double>(r.integer("latency_cycles", 0, 1000000));
+  if (r.has("loaded_latency")) {
+    for (MapReader& p : r.map_list("loaded_latency")) {
+      const double u = p.number("utilization", 0.0, 1.0);
+      const double t = p.quantity("latency", UnitKind::time);
+      p.finish();
+      if (!level.loaded_latency_s.empty() && u <= level.loaded_latency_s.back().first) {
+        p.fail("utilization", "points must be listed by ascending utilization");
+      }
+      level.loaded_latency_s.emplace_back(u, t);
+    }
+  } else {
+    r.allow("loaded_latency");
+  }
   r.finish();
   return level;
 }

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/core/dtype.h"
@@ -22,6 +23,9 @@ struct MemoryLevel {
   double capacity_bytes = 0;
   double bandwidth_bytes_per_s = 0;  // per instance: whole chip, or one unit when per_unit
   double latency_cycles = 0;
+  // Measured latency under load: (share of peak bandwidth in use, latency in s), ascending.
+  // Empty: latency_cycles at any load.
+  std::vector<std::pair<double, double>> loaded_latency_s;
 };
 
 struct MatrixPath {
