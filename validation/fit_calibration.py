@@ -2,12 +2,15 @@
 """Fit attnsim's per-kernel calibration constants on the CALIBRATION set only.
 
 The split (docs/validation.md) is fixed before fitting: a case is in the calibration
-set when the FNV-1a hash of its case_id is 0 mod 4. For each kernel family this
-script grid-searches the kernel's physically named constants (mma_efficiency,
-softmax_overlap_fraction) to minimise the family's calibration-set MAPE, by
-running `attnsim validate --set calibration --family F` on a scratch copy of the
-configs. It prints the fitted values; a person copies them into
-workloads/kernels/*.yaml with a [CAL] source tag. Validation cases never enter.
+set when the FNV-1a hash of its case_id is 0 mod 4. The short-prefill cases in
+validation/h100/calibration-extra (sequence lengths the validation grid does not have)
+are calibration data as a whole. For each kernel family this script grid-searches the
+kernel's physically named constants (mma_efficiency, softmax_overlap_fraction,
+tile_overhead_cycles, for fa3 also mask_vector_ops_per_element; memory_efficiency and
+fixed_overhead for decode) to minimise the family's calibration MAPE, by running
+`attnsim validate` on a scratch copy of the configs. It prints the fitted values; a
+person copies them into workloads/kernels/*.yaml with a [CAL] source tag. Validation
+cases never enter.
 
 Usage: python3 validation/fit_calibration.py [--attnsim build/attnsim] [--families prefill/fa3,...]
 """
@@ -25,10 +28,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # family -> (kernel config, {key: candidate values})
 SEARCH = {
-    "prefill/fa2": ("fa2", {"mma_efficiency": [0.55, 0.6, 0.65, 0.7, 0.75, 0.80, 0.85, 0.9, 0.95, 1.0],
-                            "softmax_overlap_fraction": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]}),
-    "prefill/fa3": ("fa3", {"mma_efficiency": [0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0],
-                            "softmax_overlap_fraction": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]}),
+    "prefill/fa2": ("fa2", {"mma_efficiency": [0.6, 0.65, 0.7, 0.75, 0.8],
+                            "softmax_overlap_fraction": [0.3, 0.4, 0.5, 0.6, 0.7],
+                            "tile_overhead_cycles": [0, 1000, 2000, 3000, 4000]}),
+    "prefill/fa3": ("fa3", {"mma_efficiency": [0.85, 0.9, 0.95, 1.0],
+                            "softmax_overlap_fraction": [0.0, 0.1, 0.2, 0.3, 0.5],
+                            "tile_overhead_cycles": [0, 1000, 2000, 3000, 4000, 6000],
+                            "mask_vector_ops_per_element": [2, 8, 16]}),
     "prefill/flex": ("flex", {"mma_efficiency": [0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 1.0],
                               "softmax_overlap_fraction": [0.0, 0.1, 0.2, 0.3, 0.4]}),
     "prefill/mem_efficient": ("mem_efficient", {"mma_efficiency": [0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
@@ -49,18 +55,35 @@ def set_key(text, key, value):
     return text.rstrip("\n") + "\n%s: %s\n" % (key, value)
 
 
+# Kernels that other families also run: their constants are fitted on the union (FA2's forward
+# kernel serves one-token decode too when flash-decoding does not split, docs/gpu-model.md).
+ALSO_RUN_BY = {"prefill/fa2": ["decode/decode_fa2"]}
+
+
 def calibration_mape(attnsim, root, family):
-    out = os.path.join(root, "cal.csv")
+    errs, n = [], 0
+    for fam in [family] + ALSO_RUN_BY.get(family, []):
+        e = family_errors(attnsim, root, fam)
+        errs += e
+    return (sum(errs) / len(errs) if errs else float("nan")), len(errs)
+
+
+def family_errors(attnsim, root, family):
+    """MAPE over the family's calibration-set cases plus every case of the extra calibration
+    data (validation/h100/calibration-extra: shapes that are not in the validation grid)."""
     env = dict(os.environ, ATTNSIM_DATA_ROOT=root)
-    data = os.path.join(ROOT, "validation", "h100", "data")
-    subprocess.run([attnsim, "validate", data, "--set", "calibration", "--family", family, "--no-gate", "-q",
-                    "--csv", out], env=env, check=True, stdout=subprocess.DEVNULL)
+    runs = [(os.path.join(ROOT, "validation", "h100", "data"), ["--set", "calibration"]),
+            (os.path.join(ROOT, "validation", "h100", "calibration-extra"), [])]
     errs = []
-    with open(out) as f:
-        for row in csv.DictReader(f):
-            m, p = float(row["measured_us"]), float(row["attnsim_us"])
-            errs.append(abs(p - m) / m)
-    return sum(errs) / len(errs) if errs else float("nan"), len(errs)
+    for i, (data, extra) in enumerate(runs):
+        out = os.path.join(root, "cal%d.csv" % i)
+        subprocess.run([attnsim, "validate", data, *extra, "--family", family, "--no-gate", "-q",
+                        "--csv", out], env=env, check=True, stdout=subprocess.DEVNULL)
+        with open(out) as f:
+            for row in csv.DictReader(f):
+                m, p = float(row["measured_us"]), float(row["attnsim_us"])
+                errs.append(abs(p - m) / m)
+    return errs
 
 
 def main():

@@ -273,6 +273,9 @@ SC_MODULE(CtaSlot) {
       first = false;
       done += n;
     }
+    // Per-tile work outside the pipelined block loop (pipeline fill and drain, final rescale,
+    // epilogue), on the SM's shared pipes like the rest of the compute.
+    advance_to(now_s() + ctx.kernel->tile_overhead_cycles * share / clk);
     MemRequest st;
     st.op = MemRequest::store;
     st.bytes = u.num_splits > 1 ? rows * (d + 2) * 4.0 : rows * d * eb;

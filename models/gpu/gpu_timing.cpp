@@ -23,7 +23,10 @@ std::string classify_bound(const GpuSimResult& r, const HwSpec& hw, const Kernel
   const double mean_busy = r.sm_busy_s / hw.units;
   double max_busy = 0;
   for (double b : r.sm_busy_each_s) max_busy = std::max(max_busy, b);
-  if (r.latency_s > 0 && busiest < 0.5 * r.latency_s && r.kernel_s < 4 * r.launch_s) return "latency";
+  // Latency-bound: no resource is half busy, and the kernel is either a few launches long or has
+  // fewer CTAs than SMs (not enough parallel work for anything but fixed latencies to show).
+  const bool short_kernel = r.kernel_s < 4 * r.launch_s || r.ctas < hw.units;
+  if (r.latency_s > 0 && busiest < 0.5 * r.latency_s && short_kernel) return "latency";
   if (max_busy > 0 && mean_busy < 0.7 * max_busy && busiest < 0.7 * r.kernel_s) return "imbalance";
   if (busiest == t_tc) return "compute";
   if (busiest == t_sfu) return "sfu";

@@ -48,6 +48,7 @@ struct KernelSpec {
   double mask_vector_ops_per_element = 2;     // extra ops per score on partial blocks
   double mma_efficiency = 1;            // share of the path's peak MMA rate this kernel's instruction mix reaches
   double memory_efficiency = 1;         // share of the achievable DRAM bandwidth this kernel's access pattern sustains
+  double tile_overhead_cycles = 0;      // per work unit, not hidden: prologue/epilogue outside the pipelined loop
   double fixed_overhead_s = 0;          // auxiliary work per call (layout copies, extra kernels), added to the latency
   double host_dispatch_s = 0;           // framework's host time per call: the floor of back-to-back calls
   // Split-KV policy of FlashAttention-2 (flash_api.cpp num_splits_heuristic); absent = two units per SM.

@@ -77,6 +77,7 @@ KernelSpec load_kernel_spec(const std::string& path) {
   k.mask_vector_ops_per_element = r.number("mask_vector_ops_per_element", 0, 1000);
   k.mma_efficiency = r.number("mma_efficiency", 0.05, 1.0, 1.0);
   k.memory_efficiency = r.number("memory_efficiency", 0.05, 1.0, 1.0);
+  k.tile_overhead_cycles = r.number("tile_overhead_cycles", 0.0, 1e6, 0.0);
   // Optional times that default to none (a quantity must otherwise be positive).
   auto optional_time = [&r](const char* key) { return r.has(key) ? r.quantity(key, UnitKind::time) : (r.allow(key), 0.0); };
   k.fixed_overhead_s = optional_time("fixed_overhead");

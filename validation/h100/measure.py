@@ -11,6 +11,7 @@ Phases
   copy    device-to-device copy and read-only reduction bandwidth
   gemm    bf16 matrix products (square and attention-shaped)
   sdpa    dense prefill through torch SDPA, one backend at a time
+  sdpa_short  extra calibration cases: short prefill (S = 256 … 3072), not in the validation grid
   flex    block-sparse prefill through FlexAttention (BlockMask from block tensors)
   decode  one-token decode against a KV cache, CUDA-graph replays
   ncu     Nsight Compute DRAM/L2 byte counts for a handful of the cases above
@@ -571,8 +572,17 @@ def sdpa_grid(smoke):
     return grid
 
 
-def phase_sdpa(args, timer, sink):
-    for lab, d, s, causal in sdpa_grid(args.smoke):
+def sdpa_short_grid(smoke):
+    """Extra calibration cases (issue 4): short sequences, where per-tile costs show. None of these
+    lengths is in the validation grid, so they can be fitted on without touching it."""
+    if smoke:
+        return [("fa3", 128, 512, True)]
+    return [(lab, d, s, causal) for lab in ("fa3", "fa2") for d in (128, 64) for causal in (False, True)
+            for s in (256, 512, 768, 1536, 3072)]
+
+
+def phase_sdpa(args, timer, sink, grid=None):
+    for lab, d, s, causal in grid if grid is not None else sdpa_grid(args.smoke):
         rec, fn = None, None
         try:
             rec, fn = make_sdpa_case(lab, d, s, causal)
@@ -1127,7 +1137,7 @@ def phase_ncu(args, sink):
 # main
 # --------------------------------------------------------------------------------------
 
-PHASES = ["copy", "gemm", "sdpa", "flex", "decode", "ncu"]
+PHASES = ["copy", "gemm", "sdpa", "sdpa_short", "flex", "decode", "ncu"]
 
 
 def summary(out_dir):
@@ -1203,6 +1213,8 @@ def main():
                 phase_gemm(args, timer, sink)
             elif p == "sdpa":
                 phase_sdpa(args, timer, sink)
+            elif p == "sdpa_short":
+                phase_sdpa(args, timer, sink, sdpa_short_grid(args.smoke))
             elif p == "flex":
                 phase_flex(args, timer, sink)
             elif p == "decode":
