@@ -1,9 +1,6 @@
 // End-to-end tests of the attnsim binary (ATTNSIM_CLI): the listing commands, `run`
 // and `check` with JSON output, external .npy inputs and outputs, and every case in
 // tests/bad-inputs/ (exit code 2, one line on stderr, no output file).
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
@@ -11,76 +8,21 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "models/patterns/i_sparsity_pattern.h"
 #include "sim/io/npy.h"
+#include "tests/cli_helpers.h"
 
-namespace fs = std::filesystem;
+using namespace attnsim_test;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 using nlohmann::json;
 
 namespace {
-
-const fs::path kRepo = fs::path(ATTNSIM_TEST_DIR).parent_path();
-const fs::path kBadInputs = fs::path(ATTNSIM_TEST_DIR) / "bad-inputs";
-
-struct CliDir {
-  fs::path path;
-  CliDir() {
-    path = fs::temp_directory_path() / ("attnsim_cli_" + std::to_string(::getpid()));
-    fs::create_directories(path);
-  }
-  ~CliDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void write_text(const fs::path& p, const std::string& text) {
-  std::ofstream f(p, std::ios::binary);
-  f << text;
-}
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-struct CliResult {
-  int rc = -1;
-  std::string out, err;
-};
-
-CliResult run_cli(const std::vector<std::string>& args, const fs::path& scratch) {
-  std::string cmd = quote(ATTNSIM_CLI);
-  for (const auto& a : args) cmd += " " + quote(a);
-  const fs::path out = scratch / "stdout.txt", err = scratch / "stderr.txt";
-  cmd += " >" + quote(out.string()) + " 2>" + quote(err.string()) + " </dev/null";
-  const int status = std::system(cmd.c_str());
-  CliResult r;
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
-
-size_t count_lines(const std::string& s) {
-  size_t n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
 
 const char* kSmallWorkload =
     "name: small\nbatch: 1\nq_heads: 4\nkv_heads: 2\nhead_dim: 64\nphase: prefill\nkv_len: 1000\n"
@@ -271,6 +213,48 @@ TEST_CASE("cli: check with external .npy inputs and an external output", "[cli]"
   CHECK_THAT(two.err, Contains("external inputs need all three of --q, --k and --v"));
 }
 
+namespace {
+
+// Every kind of bad input the catalogue must cover (tests/bad-inputs/README.md).
+const std::set<std::string> kBadInputCategories = {
+    "yaml", "unknown-key", "type", "missing-key", "size", "head-dim", "mask-shape", "mask-file",
+    "name", "consistency", "check-memory", "budget", "file"};
+const std::set<std::string> kDirectives = {"expect", "category", "hw", "kernel", "workload", "args", "command"};
+
+std::vector<std::string> split_words(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+// The command a case runs, from its directives (see tests/bad-inputs/README.md).
+std::vector<std::string> bad_input_command(const fs::path& file, std::map<std::string, std::string> d,
+                                           const fs::path& out) {
+  std::string hw = d.count("hw") ? d["hw"] : "h100-sxm";
+  std::string workload = file.string();
+  const fs::path shipped = kRepo / "workloads" / "llama3-8b-prefill-8k-causal.yaml";
+  if (hw == "THIS") {
+    hw = file.string();
+    workload = shipped.string();
+  }
+  if (d["kernel"] == "THIS") {
+    d["kernel"] = file.string();
+    workload = shipped.string();
+  }
+  if (d.count("workload")) workload = (kBadInputs / d["workload"]).string();
+  std::vector<std::string> args = {d.count("command") ? d["command"] : "run", "--hw", hw, "-w", workload};
+  if (!d["kernel"].empty()) args.insert(args.end(), {"--kernel", d["kernel"]});
+  for (std::string a : split_words(d["args"])) {
+    if (a.rfind("masks/", 0) == 0) a = (kBadInputs / a).string();  // fixture files, relative to this folder
+    args.push_back(a);
+  }
+  args.insert(args.end(), {"--json", "-q", "-o", out.string()});
+  return args;
+}
+
+}  // namespace
+
 TEST_CASE("cli: every case in tests/bad-inputs fails with one line and no output", "[cli]") {
   CliDir dir;
   std::vector<fs::path> cases;
@@ -278,7 +262,8 @@ TEST_CASE("cli: every case in tests/bad-inputs fails with one line and no output
     if (e.path().extension() == ".yaml") cases.push_back(e.path());
   }
   std::sort(cases.begin(), cases.end());
-  REQUIRE(cases.size() >= 12);
+  REQUIRE(cases.size() >= 60);
+  std::set<std::string> covered;
   for (const fs::path& file : cases) {
     INFO("case " << file.filename().string());
     std::ifstream in(file);
@@ -289,25 +274,21 @@ TEST_CASE("cli: every case in tests/bad-inputs fails with one line and no output
       const size_t colon = line.find(": ");
       if (colon == std::string::npos) continue;
       const std::string key = line.substr(2, colon - 2);
+      if (key.find(' ') != std::string::npos) continue;  // prose that happens to contain ": "
       if (first && key != "expect") break;
       first = false;
+      INFO("directive '" << key << "'");
+      CHECK(kDirectives.count(key) == 1);
       directive[key] = line.substr(colon + 2);
     }
     REQUIRE(directive.count("expect"));  // the first line must be '# expect: <fragment>'
     const std::string expect = directive["expect"];
     REQUIRE(!expect.empty());
-    std::string hw = directive.count("hw") ? directive["hw"] : "h100-sxm";
-    std::string workload = file.string();
-    if (hw == "THIS") {
-      hw = file.string();
-      workload = (kRepo / "workloads" / "llama3-8b-prefill-8k-causal.yaml").string();
-    }
-    if (directive.count("workload")) workload = (kBadInputs / directive["workload"]).string();
-    std::vector<std::string> args = {"run", "--hw", hw, "-w", workload};
-    if (directive.count("kernel")) args.insert(args.end(), {"--kernel", directive["kernel"]});
+    INFO("category '" << directive["category"] << "'");
+    CHECK(kBadInputCategories.count(directive["category"]) == 1);
+    covered.insert(directive["category"]);
     const fs::path out = dir.path / "result.json";
-    args.insert(args.end(), {"--json", "-q", "-o", out.string()});
-    const CliResult r = run_cli(args, dir.path);
+    const CliResult r = run_cli(bad_input_command(file, directive, out), dir.path);
     INFO("stderr: " << r.err);
     CHECK(r.rc == 2);
     CHECK(count_lines(r.err) == 1);
@@ -316,6 +297,7 @@ TEST_CASE("cli: every case in tests/bad-inputs fails with one line and no output
     CHECK_FALSE(fs::exists(out));
     CHECK_FALSE(fs::exists(out.string() + ".tmp"));
   }
+  CHECK(covered == kBadInputCategories);
 }
 
 TEST_CASE("cli: usage errors exit 2 with one line", "[cli]") {

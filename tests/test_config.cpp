@@ -261,6 +261,9 @@ TEST_CASE("units: human-readable rendering", "[config]") {
   CHECK(format_time(2.5) == "2.5 s");
   CHECK(format_time(1.5e-3) == "1.5 ms");
   CHECK(format_time(4e-6) == "4 us");
+  CHECK(format_time(59) == "59 s");
+  CHECK(format_time(90) == "1.5 min");
+  CHECK(format_time(5400) == "1.5 h");
 }
 
 // ---------------------------------------------------------------- MapReader

@@ -354,9 +354,20 @@ TEST_CASE("functional check: sampled check at 8k tokens and the full-check cost 
 TEST_CASE("functional check: memory guard", "[functional]") {
   const Session ses = session_for(workload_yaml(1, 1, 1, 64, "prefill", 256, 256, "bf16", 2, "{name: causal}"), "flex");
   CheckOptions o;
-  o.max_memory_bytes = 1e5;  // K/V of one head here: 4 x 256 x 64 x 4 B = 256 KiB
+  o.max_memory_bytes = 1e5;  // K/V of one head here: 4 x 256 x 64 x 4 B = 262 KB
   CHECK_THROWS_WITH(run_check(*ses.trace, *ses.pattern, *ses.inputs, o),
-                    Contains("GiB for one head's K/V") && Contains("reduce kv_len or head_dim"));
+                    Contains("needs 262 KB for one head's K/V") && Contains("reduce kv_len or head_dim"));
+  o.max_memory_bytes = 262144;  // exactly the K/V: a sampled check fits, a full one needs its row state too
+  o.sample_rows = 8;
+  CHECK_NOTHROW(require_check_fits(*ses.trace, o));
+  o.sample_rows = 0;
+  CHECK_THROWS_WITH(require_check_fits(*ses.trace, o),
+                    Contains("a full functional check of 256 rows needs") && Contains("use the sampled check"));
+  // The time budget refuses up front too, naming both ways out.
+  o.max_memory_bytes = 1e9;
+  o.max_seconds = 1e-9;
+  CHECK_THROWS_WITH(require_check_fits(*ses.trace, o),
+                    Contains("the functional check would take") && Contains("--max-time"));
 }
 
 TEST_CASE("functional check is deterministic across runs and thread counts", "[functional]") {

@@ -13,6 +13,7 @@
 #include "models/gpu/bandwidth_server.h"
 #include "models/gpu/gpu_params.h"
 #include "models/gpu/l2_tiles.h"
+#include "sim/core/sanitizer.h"
 #include "sim/hw/hw_graph.h"
 
 // libsystemc's own main() refers to sc_main; attnsim has its own main and drives
@@ -428,6 +429,7 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
     }
   }
   sc_core::sc_start();
+  resync_sanitizer_stack();  // SystemC ran on coroutine stacks; tell ASan the real one (no-op otherwise)
 
   out.ctas = static_cast<int64_t>(trace.units().size());
   out.slots = static_cast<int64_t>(slots.size());

@@ -136,7 +136,7 @@ BlockMask BitMaskPattern::block_mask(const BlockGeometry& g) const {
   return classify_blocks(*this, g);
 }
 
-void score_tiles(const AttentionShape& s, const InputSource& in, ScoreTileCallback cb, void* ctx) {
+void score_tiles(const AttentionShape& s, const InputSource& in, int max_threads, ScoreTileCallback cb, void* ctx) {
   const int64_t d = s.head_dim, kv_len = s.kv_len;
   if (in.head_dim() != d) {
     throw Error("inputs have head_dim " + std::to_string(in.head_dim()) + " but the workload says " +
@@ -160,8 +160,8 @@ void score_tiles(const AttentionShape& s, const InputSource& in, ScoreTileCallba
   // Thread count only changes which thread handles a (b, h), never its result.
   const double per_thread = static_cast<double>(kv_len) * static_cast<double>(d + tile) * 4.0;
   const int64_t by_memory = std::max<int64_t>(1, static_cast<int64_t>(double(uint64_t{1} << 30) / per_thread));
-  const int64_t threads = std::clamp<int64_t>(
-      std::min<int64_t>({static_cast<int64_t>(std::thread::hardware_concurrency()), pairs, by_memory}), 1, 64);
+  const int64_t cores = max_threads > 0 ? max_threads : static_cast<int64_t>(std::thread::hardware_concurrency());
+  const int64_t threads = std::clamp<int64_t>(std::min<int64_t>({cores, pairs, by_memory}), 1, 64);
   std::atomic<int64_t> next{0};
   std::exception_ptr failure;
   std::mutex failure_mutex;

@@ -77,19 +77,20 @@ class BitMaskPattern : public ISparsityPattern {
 // (batch, query head), `rows` query rows at a time, and calls
 //   fn(b, h, q0, rows, scores)   scores: rows x kv_len, row-major, for query indices q0..q0+rows-1.
 // GQA: query head h reads KV head h / (q_heads / kv_heads). (b, h) pairs run on several
-// threads; fn must only write rows of its own (b, h). Results never depend on the thread count.
+// threads (at most `threads`; 0 = all cores); fn must only write rows of its own (b, h).
+// Results never depend on the thread count.
 template <class Fn>
-void for_each_score_tile(const AttentionShape& s, const InputSource& in, Fn&& fn);
+void for_each_score_tile(const AttentionShape& s, const InputSource& in, int threads, Fn&& fn);
 
 // Type-erased implementation behind for_each_score_tile.
 using ScoreTileCallback = void (*)(void* ctx, int64_t b, int64_t h, int64_t q0, int64_t rows, const float* scores);
-void score_tiles(const AttentionShape& s, const InputSource& in, ScoreTileCallback cb, void* ctx);
+void score_tiles(const AttentionShape& s, const InputSource& in, int threads, ScoreTileCallback cb, void* ctx);
 
 template <class Fn>
-void for_each_score_tile(const AttentionShape& s, const InputSource& in, Fn&& fn) {
+void for_each_score_tile(const AttentionShape& s, const InputSource& in, int threads, Fn&& fn) {
   using F = std::remove_reference_t<Fn>;
   score_tiles(
-      s, in,
+      s, in, threads,
       [](void* ctx, int64_t b, int64_t h, int64_t q0, int64_t rows, const float* scores) {
         (*static_cast<F*>(ctx))(b, h, q0, rows, scores);
       },

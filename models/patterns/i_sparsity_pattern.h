@@ -53,6 +53,7 @@ struct PatternContext {
   uint64_t seed = 1;
   std::string base_dir;                 // for relative file paths in the workload
   const InputSource* inputs = nullptr;  // Q/K data for data-dependent patterns
+  int threads = 0;                      // worker threads of data-dependent patterns; 0 = all cores
 };
 
 struct PatternEntry {

@@ -31,10 +31,17 @@ void setup(CLI::App& app) {
   cmd->add_option("--v", o->common.session.v_npy, "values .npy [B, Hkv, kv_len, d]");
   cmd->add_option("--expected", o->expected, "an external implementation's output .npy [B, Hq, q_len, d]");
   cmd->callback([o, cmd] {
-    Session ses = prepare_session(resolved(o->common, cmd));
+    const SessionOptions so = resolved(o->common, cmd);
+    require_writable_output(o->common.output);
+    Session ses = prepare_session(so);
     const AttentionShape& s = ses.workload.shape;
     std::vector<float> expected;
     if (!o->expected.empty()) expected = load_bhsd(o->expected, s.batch, s.q_heads, s.q_len, s.head_dim, "expected output");
+    CheckOptions co = budgeted_check_options(so);
+    co.sample_rows = o->sample_rows;
+    co.seed = ses.workload.seed;
+    co.expected = expected.empty() ? nullptr : &expected;
+    require_check_fits(*ses.trace, co);
     nlohmann::ordered_json result;
     result["workload"] = workload_json(ses);
     result["mask"] = mask_json(compute_stats(*ses.mask));
@@ -42,11 +49,7 @@ void setup(CLI::App& app) {
     for (Precision p : {Precision::fp32, Precision::bf16}) {
       const std::string name = p == Precision::fp32 ? "fp32" : "bf16";
       if (o->precision != "both" && o->precision != name) continue;
-      CheckOptions co;
       co.precision = p;
-      co.sample_rows = o->sample_rows;
-      co.seed = ses.workload.seed;
-      co.expected = expected.empty() ? nullptr : &expected;
       Progress prog("functional check (" + name + ")", !o->common.quiet);
       const CheckResult r = run_check(*ses.trace, *ses.pattern, *ses.inputs, co);
       result["check_" + name] = check_json(r);

@@ -5,6 +5,7 @@
 #include "sim/cli/command.h"
 #include "sim/cli/session_options.h"
 #include "sim/core/progress.h"
+#include "sim/core/sanitizer.h"
 #include "sim/report/report.h"
 #include "sim/timing/timing_model.h"
 
@@ -27,7 +28,14 @@ void setup(CLI::App& app) {
   cmd->add_flag("--full-check", o->full_check, "check every output row (refused when too costly)");
   cmd->add_flag("--no-check", o->no_check, "skip the functional check");
   cmd->callback([o, cmd] {
-    Session ses = prepare_session(resolved(o->common, cmd));
+    const SessionOptions so = resolved(o->common, cmd);
+    require_writable_output(o->common.output);
+    Session ses = prepare_session(so);
+    CheckOptions co = budgeted_check_options(so);
+    co.precision = ses.workload.shape.dtype == Dtype::fp32 ? Precision::fp32 : Precision::bf16;
+    co.sample_rows = o->full_check ? 0 : o->sample_rows;
+    co.seed = ses.workload.seed;
+    if (!o->no_check) require_check_fits(*ses.trace, co);  // refuse before the timing simulation, not after
     nlohmann::ordered_json result;
     result["workload"] = workload_json(ses);
     result["mask"] = mask_json(compute_stats(*ses.mask));
@@ -35,14 +43,11 @@ void setup(CLI::App& app) {
     if (const TimingEntry* timing = find_timing_model(ses.hw.arch)) {
       Progress p("simulating timing", !o->common.quiet);
       timing->simulate(ses, result);
+      resync_sanitizer_stack();  // SystemC switched stacks (see sim/core/sanitizer.h)
     } else {
       result["timing"] = {{"status", "no timing model registered for arch '" + ses.hw.arch + "'"}};
     }
     if (!o->no_check) {
-      CheckOptions co;
-      co.precision = ses.workload.shape.dtype == Dtype::fp32 ? Precision::fp32 : Precision::bf16;
-      co.sample_rows = o->full_check ? 0 : o->sample_rows;
-      co.seed = ses.workload.seed;
       Progress p("functional check", !o->common.quiet);
       result["check"] = check_json(run_check(*ses.trace, *ses.pattern, *ses.inputs, co));
     }

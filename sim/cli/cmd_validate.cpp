@@ -5,6 +5,7 @@
 
 #include "sim/cli/command.h"
 #include "sim/core/paths.h"
+#include "sim/core/sanitizer.h"
 #include "sim/validate/validate.h"
 
 namespace attnsim {
@@ -59,7 +60,10 @@ void setup(CLI::App& app) {
     vo.only_set = o->set;
     vo.only_family = o->family;
     vo.progress = !o->quiet;
+    if (!o->csv.empty()) require_writable_output(o->csv);
+    if (!o->markdown.empty()) require_writable_output(o->markdown);
     const ValidationReport rep = run_validation(vo);
+    resync_sanitizer_stack();  // SystemC switched stacks (see sim/core/sanitizer.h)
     write_output("-", render_validation_text(rep));
     if (!o->csv.empty()) write_output(o->csv, render_validation_csv(rep));
     if (!o->markdown.empty()) write_output(o->markdown, render_validation_markdown(rep));

@@ -17,5 +17,7 @@ using CommandRegistry = Registry<CommandEntry>;
 
 // Writes text to a file or stdout ("-"); a failed write is an Error.
 void write_output(const std::string& path, const std::string& text);
+// Refuses, before any work, an output file that write_output could not create.
+void require_writable_output(const std::string& path);
 
 }  // namespace attnsim

@@ -1,6 +1,9 @@
 // attnsim command-line entry point. Every user mistake ends as one line on
 // stderr and exit code 2; internal failures as exit code 3.
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "sim/cli/command.h"
@@ -22,6 +25,16 @@ void write_output(const std::string& path, const std::string& text) {
     if (!f) throw Error(path + ": write failed");
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error(path + ": cannot write");
+}
+
+void require_writable_output(const std::string& path) {
+  if (path.empty() || path == "-") return;
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw Error(path + ": cannot write (does the directory exist?)");
+  if (::access(dir.c_str(), W_OK) != 0) throw Error(path + ": cannot write (the directory is not writable)");
+  if (fs::is_directory(path, ec)) throw Error(path + ": cannot write (it is a directory)");
 }
 
 }  // namespace attnsim

@@ -5,10 +5,17 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <stdexcept>
 
 #include "sim/core/error.h"
 
 namespace attnsim {
+namespace {
+
+// A value for a message: the scalar (clipped), or what stands there instead.
+std::string shown(const YAML::Node& v) { return v.IsScalar() ? clipped(v.Scalar()) : std::string("a list or map"); }
+
+}  // namespace
 
 MapReader::MapReader(YAML::Node node, std::string where) : node_(std::move(node)), where_(std::move(where)) {
   if (!node_ || node_.IsNull()) {
@@ -22,7 +29,7 @@ MapReader::MapReader(YAML::Node node, std::string where) : node_(std::move(node)
   for (const auto& kv : node_) {
     if (!kv.first.IsScalar()) throw Error(where_ + (where_.empty() ? "" : ": ") + "keys must be plain names");
     if (!seen.insert(kv.first.Scalar()).second) {
-      throw Error(where_ + (where_.empty() ? "" : ": ") + "key '" + kv.first.Scalar() +
+      throw Error(where_ + (where_.empty() ? "" : ": ") + "key '" + clipped(kv.first.Scalar()) +
                   "' appears twice; keep one");
     }
   }
@@ -58,7 +65,7 @@ double MapReader::quantity(const std::string& key, UnitKind kind, std::optional<
   } catch (const Error& e) {
     fail(key, e.what());
   }
-  if (!(value > 0)) fail(key, "must be positive, got '" + v.Scalar() + "'");
+  if (!(value > 0)) fail(key, "must be positive, got '" + clipped(v.Scalar()) + "'");
   return value;
 }
 
@@ -66,22 +73,24 @@ int64_t MapReader::integer(const std::string& key, int64_t min, int64_t max, std
   YAML::Node v = get(key, !fallback, "an integer");
   if (!v.IsDefined()) return *fallback;
   int64_t value = 0;
-  bool ok = v.IsScalar();
+  bool ok = v.IsScalar(), overflow = false;
   if (ok) {
     const std::string& s = v.Scalar();
     size_t pos = 0;
     try {
       value = std::stoll(s, &pos, 10);
       ok = pos == s.size();
+    } catch (const std::out_of_range&) {  // all digits, but beyond 64 bits
+      overflow = s.find_first_not_of("+-0123456789") == std::string::npos;
+      ok = false;
     } catch (const std::exception&) {
       ok = false;
     }
   }
-  if (!ok) fail(key, "expected an integer, got '" + (v.IsScalar() ? v.Scalar() : std::string("a list or map")) + "'");
-  if (value < min || value > max) {
-    fail(key, "value " + std::to_string(value) + " is out of range [" + std::to_string(min) + ", " +
-                  std::to_string(max) + "]");
-  }
+  const std::string range = "[" + std::to_string(min) + ", " + std::to_string(max) + "]";
+  if (overflow) fail(key, "value " + shown(v) + " is out of range " + range);
+  if (!ok) fail(key, "expected an integer, got '" + shown(v) + "'");
+  if (value < min || value > max) fail(key, "value " + std::to_string(value) + " is out of range " + range);
   return value;
 }
 
@@ -99,9 +108,9 @@ double MapReader::number(const std::string& key, double min, double max, std::op
       ok = false;
     }
   }
-  if (!ok) fail(key, "expected a plain number, got '" + (v.IsScalar() ? v.Scalar() : std::string("a list or map")) + "'");
+  if (!ok) fail(key, "expected a plain number, got '" + shown(v) + "'");
   if (value < min || value > max) {
-    fail(key, "value " + v.Scalar() + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+    fail(key, "value " + shown(v) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
   }
   return value;
 }
@@ -129,7 +138,7 @@ std::string MapReader::choice(const std::string& key, const std::vector<std::str
   const std::string value = string(key, std::move(fallback));
   if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
     std::string hint = nearest_name(value, allowed);
-    fail(key, "unknown value '" + value + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+    fail(key, "unknown value '" + clipped(value) + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
                   "; valid: " + join_names(allowed));
   }
   return value;
@@ -181,7 +190,7 @@ void MapReader::finish() const {
     const std::string key = kv.first.as<std::string>();
     if (used_.count(key)) continue;
     std::string hint = nearest_name(key, known);
-    throw Error(where_ + (where_.empty() ? "" : ": ") + "unknown key '" + key + "'" +
+    throw Error(where_ + (where_.empty() ? "" : ": ") + "unknown key '" + clipped(key) + "'" +
                 (hint.empty() ? "" : " (did you mean '" + hint + "'?)") + "; valid keys here: " + join_names(known));
   }
 }

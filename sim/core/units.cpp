@@ -84,21 +84,24 @@ double parse_quantity(const std::string& raw, UnitKind kind) {
   try {
     value = std::stod(text, &pos);
   } catch (const std::exception&) {
-    throw Error("'" + raw + "' is not " + unit_kind_name(kind) + "; write it like " +
+    throw Error("'" + clipped(raw) + "' is not " + unit_kind_name(kind) + "; write it like " +
                 unit_kind_example(kind));
   }
   const std::string unit = trim(text.substr(pos));
   if (unit.empty()) {
-    throw Error("'" + raw + "' has no unit; " + unit_kind_name(kind) + " needs one, like " +
+    throw Error("'" + clipped(raw) + "' has no unit; " + unit_kind_name(kind) + " needs one, like " +
                 unit_kind_example(kind));
   }
   for (const auto& [suffix, scale] : suffixes(kind)) {
     if (unit == suffix) {
-      if (!std::isfinite(value)) throw Error("'" + raw + "' is not a finite number");
+      // Checked after scaling too: "1e308TB" overflows to infinity only then.
+      if (!std::isfinite(value) || !std::isfinite(value * scale)) {
+        throw Error("'" + clipped(raw) + "' is not a finite number");
+      }
       return value * scale;
     }
   }
-  throw Error("'" + raw + "' has unit '" + unit + "', but " + unit_kind_name(kind) +
+  throw Error("'" + clipped(raw) + "' has unit '" + clipped(unit) + "', but " + unit_kind_name(kind) +
               " is expected, like " + unit_kind_example(kind));
 }
 
@@ -106,7 +109,9 @@ std::string format_bytes(double bytes) { return format_scaled(bytes, "B", 1000.0
 std::string format_bandwidth(double bytes_per_s) { return format_scaled(bytes_per_s, "B/s", 1000.0); }
 std::string format_time(double seconds) {
   char buf[64];
-  if (seconds >= 1) std::snprintf(buf, sizeof buf, "%.3g s", seconds);
+  if (seconds >= 3600) std::snprintf(buf, sizeof buf, "%.3g h", seconds / 3600);
+  else if (seconds >= 60) std::snprintf(buf, sizeof buf, "%.3g min", seconds / 60);
+  else if (seconds >= 1) std::snprintf(buf, sizeof buf, "%.3g s", seconds);
   else if (seconds >= 1e-3) std::snprintf(buf, sizeof buf, "%.3g ms", seconds * 1e3);
   else std::snprintf(buf, sizeof buf, "%.3g us", seconds * 1e6);
   return buf;

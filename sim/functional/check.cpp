@@ -12,9 +12,26 @@
 #include <thread>
 
 #include "sim/core/error.h"
+#include "sim/core/units.h"
 
 namespace attnsim {
 namespace {
+
+// Host bytes per checked row: its set entry, error sums and job bookkeeping.
+constexpr double kBytesPerCheckedRow = 128;
+// Throughputs of one core of the development machine (docs/robustness.md), rounded down.
+constexpr double kCheckMacsPerS = 1e9;     // reference and kernel multiply-adds together
+constexpr double kInputValuesPerS = 3e7;   // seeded random K/V values generated
+
+// Worker threads of a check: the option, or every core.
+int worker_threads(const CheckOptions& opt) {
+  return opt.threads > 0 ? opt.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+// Allowed (query, key) pairs over every row; the block density stands in when unknown.
+double allowed_pairs(const MaskStats& st, const AttentionShape& s) {
+  return st.allowed_pairs >= 0 ? st.allowed_pairs : st.block_density * s.batch * s.q_heads * s.q_len * s.kv_len;
+}
 
 using MatF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
@@ -164,11 +181,56 @@ float round_bf16(float x) {
 double tolerance_for(Precision p) { return p == Precision::fp32 ? 1e-5 : 1e-2; }
 
 double full_check_macs(const Trace& trace) {
-  const MaskStats st = compute_stats(trace.mask());
+  return 2.0 * allowed_pairs(compute_stats(trace.mask()), trace.shape()) * trace.shape().head_dim;
+}
+
+CheckCost check_cost(const Trace& trace, const CheckOptions& opt) {
   const AttentionShape& s = trace.shape();
-  const double pairs = st.allowed_pairs >= 0 ? st.allowed_pairs
-                                             : st.block_density * s.batch * s.q_heads * s.q_len * s.kv_len;
-  return 2.0 * pairs * s.head_dim;
+  const MaskStats st = compute_stats(trace.mask());
+  const double all_rows = static_cast<double>(s.batch) * static_cast<double>(s.q_heads) * static_cast<double>(s.q_len);
+  const double d = static_cast<double>(s.head_dim), kv_len = static_cast<double>(s.kv_len);
+  // Keys per row the reference visits (allowed pairs) and the kernel computes (whole tiles).
+  const double ref_keys = allowed_pairs(st, s) / all_rows, kernel_keys = st.block_density * kv_len;
+  CheckCost c;
+  c.full_macs = 2.0 * allowed_pairs(st, s) * d;
+  c.rows = opt.sample_rows > 0 ? static_cast<int64_t>(std::min<double>(opt.sample_rows, all_rows))
+                               : static_cast<int64_t>(all_rows);
+  // Sampled rows come from at most 4 (batch, head) pairs; a full check visits every KV head.
+  const double kv_heads = opt.sample_rows > 0 ? std::min(4.0, static_cast<double>(s.batch * s.kv_heads))
+                                              : static_cast<double>(s.batch * s.kv_heads);
+  c.kv_bytes = 4.0 * kv_len * d * sizeof(float);
+  c.memory_bytes = c.kv_bytes + static_cast<double>(c.rows) * kBytesPerCheckedRow;
+  const double macs = static_cast<double>(c.rows) * 2.0 * d * (ref_keys + kernel_keys);
+  c.time_s = macs / (kCheckMacsPerS * worker_threads(opt)) + kv_heads * 2.0 * kv_len * d / kInputValuesPerS;
+  return c;
+}
+
+void require_check_fits(const Trace& trace, const CheckOptions& opt) {
+  const CheckCost c = check_cost(trace, opt);
+  const bool full = opt.sample_rows <= 0;
+  const std::string budget_memory = format_bytes(opt.max_memory_bytes);
+  if (c.kv_bytes > opt.max_memory_bytes) {
+    throw Error("the functional check needs " + format_bytes(c.kv_bytes) +
+                " for one head's K/V (4 x kv_len x head_dim x 4 B), over the " + budget_memory +
+                " memory budget; reduce kv_len or head_dim, or skip the check (--no-check)");
+  }
+  if (full && c.memory_bytes > opt.max_memory_bytes) {
+    throw Error("a full functional check of " + std::to_string(c.rows) + " rows needs ~" +
+                format_bytes(c.memory_bytes) + " of host memory, over the " + budget_memory +
+                " budget; use the sampled check (--sample-rows N) instead");
+  }
+  if (full && c.full_macs > opt.max_full_check_macs) {
+    throw Error("a full functional check of this workload needs ~" +
+                std::to_string(static_cast<int64_t>(c.full_macs / 1e9)) +
+                " G multiply-adds; use a sampled check (--sample-rows N) instead");
+  }
+  if (c.time_s > opt.max_seconds) {
+    throw Error("the functional check would take ~" + format_time(c.time_s) + " (" + std::to_string(c.rows) +
+                " rows), over the " + format_time(opt.max_seconds) + " time budget; " +
+                (full ? "use the sampled check (--sample-rows N)"
+                      : "check fewer rows (--sample-rows N), skip it (--no-check)") +
+                " or raise the budget with --max-time TIME (e.g. 3600s)");
+  }
 }
 
 CheckResult run_check(const Trace& trace, const ISparsityPattern& pattern, const InputSource& inputs,
@@ -183,11 +245,7 @@ CheckResult run_check(const Trace& trace, const ISparsityPattern& pattern, const
     throw Error("external output has " + std::to_string(opt.expected->size()) + " values; the workload needs " +
                 std::to_string(s.batch * s.q_heads * s.q_len * d) + " = [batch, q_heads, q_len, head_dim]");
   }
-  const double kv_cache_bytes = 4.0 * s.kv_len * d * sizeof(float);
-  if (kv_cache_bytes > opt.max_memory_bytes) {
-    throw Error("functional check needs " + std::to_string(kv_cache_bytes / (1 << 30)) +
-                " GiB for one head's K/V; reduce kv_len or head_dim");
-  }
+  require_check_fits(trace, opt);
   // Which (batch, head, query) rows to check, grouped by (batch, KV head).
   std::map<std::pair<int64_t, int64_t>, std::set<RowKey>> wanted;
   if (opt.sample_rows > 0) {
@@ -202,19 +260,14 @@ CheckResult run_check(const Trace& trace, const ISparsityPattern& pattern, const
       wanted[{b, h / s.group_size()}].insert({h, static_cast<int64_t>(r % static_cast<uint64_t>(s.q_len))});
     }
   } else {
-    if (full_check_macs(trace) > opt.max_full_check_macs) {
-      throw Error("a full functional check of this workload needs ~" +
-                  std::to_string(static_cast<int64_t>(full_check_macs(trace) / 1e9)) +
-                  " G multiply-adds; use a sampled check (--sample-rows N) instead");
-    }
     for (int64_t b = 0; b < s.batch; ++b)
       for (int64_t h = 0; h < s.q_heads; ++h)
         for (int64_t i = 0; i < s.q_len; ++i) wanted[{b, h / s.group_size()}].insert({h, i});
   }
-  const int threads = opt.threads > 0 ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+  const int threads = worker_threads(opt);
   double err2 = 0, ref2 = 0, ext_err2 = 0;
   for (const auto& [bkv, rowset] : wanted) {
-    const auto [b, kvh] = bkv;
+    const int64_t b = bkv.first, kvh = bkv.second;  // not a structured binding: clang 14 cannot capture one
     HeadKv kv;
     fill_head_kv(inputs, s, b, kvh, opt.precision, kv);
     // Units of this (batch, KV head) holding wanted rows, with their row subsets.

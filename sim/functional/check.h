@@ -22,8 +22,10 @@ struct CheckOptions {
   int threads = 0;          // 0 = hardware concurrency
   // Refuse a full check above this much work (multiply-adds in the reference).
   double max_full_check_macs = 2e10;
-  // Refuse any check whose cached K/V for one head would exceed this.
+  // Refuse any check whose host memory (one head's K/V, per-row state) would exceed this.
   double max_memory_bytes = 2.0 * (1ull << 30);
+  // Refuse any check estimated to take longer than this.
+  double max_seconds = 600;
   const std::vector<float>* expected = nullptr;  // optional external output [B, Hq, q_len, d]
 };
 
@@ -43,6 +45,19 @@ struct CheckResult {
 double tolerance_for(Precision p);
 // Work (multiply-adds) a full check needs, used for the up-front refusal.
 double full_check_macs(const Trace& trace);
+
+// Estimated cost of a check with these options.
+struct CheckCost {
+  int64_t rows = 0;         // output rows checked
+  double kv_bytes = 0;      // K and V of one (batch, KV head), raw and in kernel precision
+  double memory_bytes = 0;  // kv_bytes plus the per-row bookkeeping
+  double full_macs = 0;     // the reference's multiply-adds over every row (full_check_macs)
+  double time_s = 0;
+};
+CheckCost check_cost(const Trace& trace, const CheckOptions& options);
+// Throws the refusal run_check would give, before any work, so callers can refuse
+// before a long timing simulation (run_check calls it too).
+void require_check_fits(const Trace& trace, const CheckOptions& options);
 
 CheckResult run_check(const Trace& trace, const ISparsityPattern& pattern, const InputSource& inputs,
                       const CheckOptions& options);

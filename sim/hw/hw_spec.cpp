@@ -78,6 +78,10 @@ const MemoryLevel& HwSpec::dram() const {
 }
 
 HwSpec parse_hw_spec(const YAML::Node& root, const std::string& source_name) {
+  if (!root || root.IsNull()) {
+    throw Error(source_name + ": the file is empty; a hardware config needs name, arch, sources, clock, compute, "
+                              "memory, interconnect, tdp and its arch section (docs/config-schema.md)");
+  }
   MapReader r(root, source_name);
   HwSpec hw;
   hw.source_path = source_name;
@@ -174,6 +178,9 @@ std::string resolve_hw_path(const std::string& name_or_path) {
   if (fs::is_regular_file(candidate, ec)) return candidate.string();
   std::vector<std::string> names;
   for (const auto& p : list_hw_configs()) names.push_back(fs::path(p).stem().string());
+  if (name_or_path.find('/') != std::string::npos || fs::path(name_or_path).extension() == ".yaml") {
+    throw Error(name_or_path + ": no such file (check the path; shipped configs: " + join_names(names) + ")");
+  }
   const std::string hint = nearest_name(name_or_path, names);
   throw Error("unknown hardware '" + name_or_path + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
               "; shipped configs: " + join_names(names) + " (or give a path to a YAML file)");

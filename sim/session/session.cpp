@@ -13,6 +13,15 @@ double resident_bytes(const AttentionShape& s) { return s.q_bytes() + s.kv_bytes
 
 namespace {
 
+// Whether the workload's pattern derives its mask from Q/K (checked before it is built).
+bool data_dependent(const YAML::Node& spec) {
+  if (!spec.IsMap()) return false;
+  const YAML::Node name = spec["name"];  // const lookup: a missing key is undefined, not inserted
+  const auto& patterns = PatternRegistry::instance();
+  return name.IsDefined() && name.IsScalar() && patterns.contains(name.Scalar()) &&
+         patterns.get(name.Scalar(), "patterns").data_dependent;
+}
+
 void finish_session(Session& ses, const std::string& kernel_name, bool progress,
                     const SessionOptions* opt) {
   const AttentionShape& s = ses.workload.shape;
@@ -37,7 +46,9 @@ void finish_session(Session& ses, const std::string& kernel_name, bool progress,
   if (std::find(ks.phases.begin(), ks.phases.end(), phase) == ks.phases.end()) {
     throw Error(where + ": kernel '" + ks.name + "' does not run " + phase + "; pick a " + phase + " kernel");
   }
+  const ResourceBudget budget = opt ? opt->budget : ResourceBudget{};
   if (opt && !opt->q_npy.empty()) {
+    require_within_budget(estimate_array_inputs(s), budget, where, "loading the inputs");
     ses.inputs = std::make_unique<ArrayInputs>(s, opt->q_npy, opt->k_npy, opt->v_npy);
   } else {
     ses.inputs = std::make_unique<RandomInputs>(s, ses.workload.seed);
@@ -47,10 +58,16 @@ void finish_session(Session& ses, const std::string& kernel_name, bool progress,
   ctx.seed = ses.workload.seed;
   ctx.base_dir = std::filesystem::path(where).parent_path().string();
   ctx.inputs = ses.inputs.get();
+  ctx.threads = opt ? opt->threads : 0;
+  if (data_dependent(ses.workload.pattern)) {
+    require_within_budget(estimate_data_pattern(s), budget, where, "the data-dependent pattern");
+  }
   {
     Progress p("building the sparsity pattern", progress);
     ses.pattern = make_pattern(ses.workload.pattern, ctx, where);
   }
+  require_within_budget(estimate_mask_and_trace(*ses.pattern, ses.kernel->block_geometry(s), ks, s, budget), budget,
+                        where, "this run");
   {
     Progress p("classifying blocks", progress);
     ses.mask = std::make_shared<const BlockMask>(ses.pattern->block_mask(ses.kernel->block_geometry(s)));

@@ -11,6 +11,7 @@
 #include "models/patterns/i_sparsity_pattern.h"
 #include "sim/functional/inputs.h"
 #include "sim/hw/hw_spec.h"
+#include "sim/session/budget.h"
 #include "sim/trace/trace.h"
 #include "sim/workload/workload.h"
 
@@ -23,6 +24,8 @@ struct SessionOptions {
   std::optional<uint64_t> seed;
   std::string q_npy, k_npy, v_npy;  // external inputs (all three or none)
   bool progress = true;
+  int threads = 0;        // worker threads of data-dependent patterns; 0 = all cores
+  ResourceBudget budget;  // host memory and time the run may use (refused up front when over)
 };
 
 struct Session {

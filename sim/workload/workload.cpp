@@ -33,6 +33,10 @@ void validate_shape(const AttentionShape& s, const std::string& where) {
 }
 
 Workload parse_workload(const YAML::Node& root, const std::string& source_name) {
+  if (!root || root.IsNull()) {
+    throw Error(source_name + ": the file is empty; a workload needs name, batch, q_heads, head_dim, phase and "
+                              "kv_len (docs/config-schema.md)");
+  }
   MapReader r(root, source_name);
   Workload w;
   w.source_path = source_name;

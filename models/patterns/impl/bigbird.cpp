@@ -31,7 +31,8 @@ class BigBird final : public ISparsityPattern {
       for (int64_t i = first_row_; i < blocks_; ++i) {
         const uint64_t key =
             mix64(mix64(mix64(seed ^ 0xb16b12dULL) ^ static_cast<uint64_t>(h)) ^ static_cast<uint64_t>(i));
-        choose(i, key, &picks_[static_cast<size_t>((h * rows + i - first_row_) * random_)]);
+        // data() + offset, not &picks_[offset]: picks_ is empty when random_ is 0.
+        choose(i, key, picks_.data() + (h * rows + i - first_row_) * random_);
       }
     }
   }

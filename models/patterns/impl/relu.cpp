@@ -22,7 +22,7 @@ std::unique_ptr<ISparsityPattern> create(MapReader& r, const PatternContext& ctx
   const AttentionShape& s = ctx.shape;
   BitMask mask(s.batch, s.q_heads, s.q_len, s.kv_len, "pattern 'relu'");
   const int64_t offset = s.q_offset();
-  for_each_score_tile(s, *ctx.inputs, [&](int64_t b, int64_t h, int64_t q0, int64_t rows, const float* scores) {
+  for_each_score_tile(s, *ctx.inputs, ctx.threads, [&](int64_t b, int64_t h, int64_t q0, int64_t rows, const float* scores) {
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t limit = causal ? std::min(offset + q0 + r + 1, s.kv_len) : s.kv_len;
       const float* row_scores = scores + r * s.kv_len;

@@ -33,7 +33,7 @@ std::unique_ptr<ISparsityPattern> create(MapReader& r, const PatternContext& ctx
   const AttentionShape& s = ctx.shape;
   BitMask mask(s.batch, s.q_heads, s.q_len, s.kv_len, "pattern 'topk'");
   const int64_t offset = s.q_offset();
-  for_each_score_tile(s, *ctx.inputs, [&](int64_t b, int64_t h, int64_t q0, int64_t rows, const float* scores) {
+  for_each_score_tile(s, *ctx.inputs, ctx.threads, [&](int64_t b, int64_t h, int64_t q0, int64_t rows, const float* scores) {
     std::vector<float> key_score;
     std::vector<int64_t> index;
     for (int64_t r = 0; r < rows; ++r) {

@@ -1,0 +1,79 @@
+// Running the attnsim binary (ATTNSIM_CLI) from tests: a scratch folder, the
+// command's exit code, stdout and stderr.
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace attnsim_test {
+
+namespace fs = std::filesystem;
+
+inline const fs::path kRepo = fs::path(ATTNSIM_TEST_DIR).parent_path();
+inline const fs::path kBadInputs = fs::path(ATTNSIM_TEST_DIR) / "bad-inputs";
+
+// A fresh folder under the temp dir, removed with its contents at scope exit.
+struct CliDir {
+  fs::path path;
+  CliDir() {
+    static int counter = 0;
+    path = fs::temp_directory_path() /
+           ("attnsim_cli_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::create_directories(path);
+  }
+  ~CliDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+inline std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+inline void write_text(const fs::path& p, const std::string& text) {
+  std::ofstream f(p, std::ios::binary);
+  f << text;
+}
+
+inline std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+struct CliResult {
+  int rc = -1;
+  std::string out, err;
+};
+
+inline CliResult run_cli(const std::vector<std::string>& args, const fs::path& scratch) {
+  std::string cmd = shell_quote(ATTNSIM_CLI);
+  for (const auto& a : args) cmd += " " + shell_quote(a);
+  const fs::path out = scratch / "stdout.txt", err = scratch / "stderr.txt";
+  cmd += " >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string()) + " </dev/null";
+  const int status = std::system(cmd.c_str());
+  CliResult r;
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+inline size_t count_lines(const std::string& s) {
+  size_t n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+}  // namespace attnsim_test
