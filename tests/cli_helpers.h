@@ -32,6 +32,7 @@ struct CliDir {
     std::error_code ec;
     fs::remove_all(path, ec);
   }
+  std::string file(const std::string& name) const { return (path / name).string(); }
 };
 
 inline std::string slurp(const fs::path& p) {

@@ -3,7 +3,6 @@
 // row_intervals() element by element on odd sizes, the interval contract, mask files
 // (FlexAttention .npz, .npy bitmaps and element masks), the data-dependent patterns
 // against a float64 reference, and every class of bad input.
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "models/patterns/i_sparsity_pattern.h"
+#include "tests/cli_helpers.h"
 #include "sim/config/map_reader.h"
 #include "sim/core/error.h"
 #include "sim/functional/inputs.h"
@@ -117,20 +117,7 @@ std::string brute_force_mismatch(const ISparsityPattern& p, const BlockGeometry&
   return "";
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("attnsim_test_patterns_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using TempDir = attnsim_test::CliDir;  // a fresh folder, removed at scope exit
 
 io::NpyArray ints(std::vector<int64_t> shape, const std::vector<int64_t>& values, char kind = 'i', int bytes = 4) {
   io::NpyArray a;

@@ -61,15 +61,14 @@ ALSO_RUN_BY = {"prefill/fa2": ["decode/decode_fa2"]}
 
 
 def calibration_mape(attnsim, root, family):
-    errs, n = [], 0
+    errs = []
     for fam in [family] + ALSO_RUN_BY.get(family, []):
-        e = family_errors(attnsim, root, fam)
-        errs += e
+        errs += family_errors(attnsim, root, fam)
     return (sum(errs) / len(errs) if errs else float("nan")), len(errs)
 
 
 def family_errors(attnsim, root, family):
-    """MAPE over the family's calibration-set cases plus every case of the extra calibration
+    """Relative errors of the family's calibration-set cases plus every case of the extra calibration
     data (validation/h100/calibration-extra: shapes that are not in the validation grid)."""
     env = dict(os.environ, ATTNSIM_DATA_ROOT=root)
     runs = [(os.path.join(ROOT, "validation", "h100", "data"), ["--set", "calibration"]),

@@ -34,7 +34,6 @@ struct MemRequest : tlm::tlm_extension<MemRequest> {
   uint32_t n = 0;
   double bytes = 0;
   double done_s = 0;
-  bool any_miss = false;
   bool descending = false;  // blocks[] visited last to first
   double latency_s = 0;     // filled in: the latency of this load (DRAM under the current load, or L2)
   tlm_extension_base* clone() const override { return new MemRequest(*this); }
@@ -135,13 +134,11 @@ SC_MODULE(MemorySystem) {
           all_bytes += b;
           if (!tiles || !tiles->access(r->stream, block, b)) miss_bytes += b;
         }
-        r->any_miss = miss_bytes > 0;
-        r->latency_s = r->any_miss ? dram_latency(t0) : ctx.l2_latency_s;
+        r->latency_s = miss_bytes > 0 ? dram_latency(t0) : ctx.l2_latency_s;
         r->done_s = transfer(t0, miss_bytes, all_bytes, false);
         break;
       }
       case MemRequest::load_q:
-        r->any_miss = true;
         r->latency_s = dram_latency(t0);
         r->done_s = transfer(t0, r->bytes, r->bytes, false);
         break;
@@ -149,7 +146,6 @@ SC_MODULE(MemorySystem) {
         r->done_s = transfer(t0, r->bytes, r->bytes, true);
         break;
       case MemRequest::read_l2:  // split-KV partials, just written: still in the cache, if there is one
-        r->any_miss = cache < 0;
         r->done_s = transfer(t0, cache < 0 ? r->bytes : 0, r->bytes, false);
         break;
     }

@@ -66,11 +66,11 @@ void finish_session(Session& ses, const std::string& kernel_name, bool progress,
     Progress p("building the sparsity pattern", progress);
     ses.pattern = make_pattern(ses.workload.pattern, ctx, where);
   }
-  require_within_budget(estimate_mask_and_trace(*ses.pattern, ses.kernel->block_geometry(s), ks, s, budget), budget,
-                        where, "this run");
+  const BlockGeometry geometry = ses.kernel->block_geometry(s);
+  require_within_budget(estimate_mask_and_trace(*ses.pattern, geometry, ks, s, budget), budget, where, "this run");
   {
     Progress p("classifying blocks", progress);
-    ses.mask = std::make_shared<const BlockMask>(ses.pattern->block_mask(ses.kernel->block_geometry(s)));
+    ses.mask = std::make_shared<const BlockMask>(ses.pattern->block_mask(geometry));
   }
   // With no kernel named, a dense kernel that would visit blocks the pattern skips
   // (anything but contiguous rows) gives way to the block-sparse kernel.

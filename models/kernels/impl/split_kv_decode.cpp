@@ -24,9 +24,7 @@ class SplitKvDecode final : public IKernel {
   std::string dispatch(const AttentionShape& shape, const HwSpec& hw) const override {
     const auto& h = spec_.split_heuristic;
     if (!h.present || h.one_pass_kernel.empty()) return "";
-    return rows(shape, block_geometry(shape).q_blocks(), pack(shape, 1)) >= h.one_pass_fill * slots(hw)
-               ? h.one_pass_kernel
-               : "";
+    return fills_slots(rows(shape, block_geometry(shape).q_blocks(), pack(shape, 1)), hw) ? h.one_pass_kernel : "";
   }
 
   Trace make_trace(const AttentionShape& shape, std::shared_ptr<const BlockMask> mask,
@@ -51,14 +49,18 @@ class SplitKvDecode final : public IKernel {
     return std::max<int64_t>(1, shape.batch * (packed ? shape.kv_heads : shape.q_heads) * q_blocks);
   }
   double slots(const HwSpec& hw) const { return spec_.split_heuristic.slots_per_sm * static_cast<double>(hw.units); }
+  // Enough rows to (almost) fill the slots without splitting.
+  bool fills_slots(int64_t r, const HwSpec& hw) const {
+    return static_cast<double>(r) >= spec_.split_heuristic.one_pass_fill * slots(hw);
+  }
 
   // FlashAttention-2's rule: no split when the rows almost fill the slots; otherwise
   // the smallest split count whose last wave is within `wave_efficiency` of the best
   // fill, counting only split counts that change the blocks per split.
   int64_t wave_splits(int64_t r, int64_t kv_blocks, const HwSpec& hw) const {
     const auto& h = spec_.split_heuristic;
+    if (fills_slots(r, hw)) return 1;
     const double n_slots = slots(hw);
-    if (static_cast<double>(r) >= h.one_pass_fill * n_slots) return 1;
     const int64_t most = std::max<int64_t>(1, std::min({spec_.max_kv_splits, static_cast<int64_t>(n_slots), kv_blocks}));
     auto eligible = [kv_blocks](int64_t s) {
       return s == 1 || (kv_blocks + s - 1) / s != (kv_blocks + s - 2) / (s - 1);
