@@ -12,7 +12,7 @@
 
 #include "models/gpu/bandwidth_server.h"
 #include "models/gpu/gpu_params.h"
-#include "models/gpu/l2_tiles.h"
+#include "models/gpu/l2_residency.h"
 #include "sim/core/sanitizer.h"
 #include "sim/hw/hw_graph.h"
 
@@ -35,6 +35,7 @@ struct MemRequest : tlm::tlm_extension<MemRequest> {
   double bytes = 0;
   double done_s = 0;
   bool descending = false;  // blocks[] visited last to first
+  double block_interval_s = 0;  // load_kv: expected time between the CTA's successive blocks
   double latency_s = 0;     // filled in: the latency of this load (DRAM under the current load, or L2)
   tlm_extension_base* clone() const override { return new MemRequest(*this); }
   void copy_from(const tlm_extension_base& other) override { *this = static_cast<const MemRequest&>(other); }
@@ -73,7 +74,8 @@ SC_MODULE(MemorySystem) {
   tlm_utils::multi_passthrough_target_socket<MemorySystem> socket;
   std::vector<Hop> hops;  // DRAM first, towards the scratchpad (excluded)
   int cache = -1;         // index in hops of the reuse cache, -1 = none
-  std::unique_ptr<L2Tiles> tiles;
+  std::unique_ptr<L2Residency> tiles;
+  std::vector<std::pair<double, double>> stores;  // (fill mark after the store, bytes): write-back residue
   const RunContext& ctx;
 
   MemorySystem(sc_core::sc_module_name name, const RunContext& c, double bucket_s, int64_t streams,
@@ -85,8 +87,8 @@ SC_MODULE(MemorySystem) {
       hops.push_back({l, std::make_unique<BandwidthServer>(l->name, l->bandwidth_bytes_per_s * eff, bucket_s)});
       if (l->kind == MemoryKind::cache) {  // the innermost cache filters reuse; outer ones pass misses
         cache = static_cast<int>(hops.size()) - 1;
-        tiles = std::make_unique<L2Tiles>(streams, c.trace->mask().geometry().kv_blocks(),
-                                          l->capacity_bytes * c.gpu->l2_usable_fraction);
+        tiles = std::make_unique<L2Residency>(streams, c.trace->mask().geometry().kv_blocks(),
+                                              l->capacity_bytes * c.gpu->l2_usable_fraction);
       }
     }
     socket.register_b_transport(this, &MemorySystem::b_transport);
@@ -127,22 +129,37 @@ SC_MODULE(MemorySystem) {
     const double t0 = (sc_core::sc_time_stamp() + delay).to_seconds();
     switch (r->op) {
       case MemRequest::load_kv: {
+        // The chunk's blocks are read one after another, block_interval_s apart; by the k-th,
+        // the cache will have taken k intervals more of fills, at the DRAM's rate over the
+        // chunk's own span just before it (a shorter window would see one chunk's burst).
+        // Over the whole span, also at the kernel's start: there the span is mostly empty.
+        const double span_s = std::max(1e-6, r->n * r->block_interval_s);
+        const double fill_rate =
+            tiles ? hops.front().server->utilization(t0, span_s, 1.0) * std::min(t0, span_s) / span_s : 0.0;
         double miss_bytes = 0, all_bytes = 0;
         for (uint32_t k = 0; k < r->n; ++k) {
           const uint32_t block = r->blocks[r->descending ? r->n - 1 - k : k];
           const double b = ctx.kv_block_bytes(block);
           all_bytes += b;
-          if (!tiles || !tiles->access(r->stream, block, b)) miss_bytes += b;
+          const double ahead = fill_rate * k * r->block_interval_s;
+          miss_bytes += tiles ? tiles->access(r->stream, block, b, ahead) : b;
         }
-        r->latency_s = miss_bytes > 0 ? dram_latency(t0) : ctx.l2_latency_s;
+        // Expected latency: the share of bytes that miss waits on DRAM, the rest on L2.
+        const double miss_share = all_bytes > 0 ? miss_bytes / all_bytes : 0.0;
+        r->latency_s = ctx.l2_latency_s + miss_share * (dram_latency(t0) - ctx.l2_latency_s);
         r->done_s = transfer(t0, miss_bytes, all_bytes, false);
         break;
       }
       case MemRequest::load_q:
+        if (tiles) tiles->fill(r->bytes);
         r->latency_s = dram_latency(t0);
         r->done_s = transfer(t0, r->bytes, r->bytes, false);
         break;
       case MemRequest::store:
+        if (tiles) {
+          tiles->fill(r->bytes);
+          stores.emplace_back(tiles->filled_bytes(), r->bytes);
+        }
         r->done_s = transfer(t0, r->bytes, r->bytes, true);
         break;
       case MemRequest::read_l2:  // split-KV partials, just written: still in the cache, if there is one
@@ -240,6 +257,7 @@ SC_MODULE(CtaSlot) {
     const double stages = ctx.kernel->pipeline_stages;
     bool first = !prefetched;
     const bool down = ctx.kernel->kv_descending;
+    double block_interval_s = full_s;  // refined from each chunk's actual pace
     for (uint32_t done = 0; done < u.entry_end - u.entry_begin;) {
       const uint32_t n = static_cast<uint32_t>(std::min<int64_t>(ctx.options.quantum_blocks, u.entry_end - u.entry_begin - done));
       // Chunk [e, e + n) of the row's entries, taken from the front or the back.
@@ -253,6 +271,7 @@ SC_MODULE(CtaSlot) {
       r.blocks = row.kv_block + e;
       r.n = n;
       r.descending = down;
+      r.block_interval_s = block_interval_s;
       const double mem_done = memory(r);
       const double lat = r.latency_s;
       const double compute = static_cast<double>(n - partial) * full_s + static_cast<double>(partial) * partial_s;
@@ -266,6 +285,7 @@ SC_MODULE(CtaSlot) {
                                    t_start + n * lat / stages});
       add_smem(t_start, end, n * ctx.smem_bytes_block);
       advance_to(end);
+      block_interval_s = (end - t_start) / n;
       if (qk.need_sync()) qk.sync();
       first = false;
       done += n;
@@ -350,12 +370,28 @@ void fresh_systemc_context() {
   sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
 }
 
+// Whether two CTAs read the same K/V tile: two units of one K/V stream that are not
+// splits of one (query head, query block) row.
+bool shares_kv_tiles(const Trace& trace) {
+  std::vector<std::pair<int64_t, int64_t>> first(static_cast<size_t>(trace.shape().batch * trace.shape().kv_heads),
+                                                 {-1, -1});
+  for (const WorkUnit& u : trace.units()) {
+    if (u.kind != WorkKind::attention) continue;
+    auto& f = first[static_cast<size_t>(u.batch) * trace.shape().kv_heads + u.kv_head];
+    const std::pair<int64_t, int64_t> row{u.q_head, u.q_block};
+    if (f.first < 0) f = row;
+    else if (f != row) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec& kernel, const GpuSimOptions& options) {
   const GpuParams& gpu = hw.params<GpuParams>();
   const AttentionShape& s = trace.shape();
   RunContext ctx{&trace, &hw, &kernel, &gpu, options, hw.clock_hz, static_cast<double>(s.head_dim * dtype_bytes(s.dtype))};
+  if (ctx.options.quantum_blocks <= 0) ctx.options.quantum_blocks = shares_kv_tiles(trace) ? 16 : 64;
   auto rate = hw.matrix_path(kernel.mma_path).flops_per_clock_per_unit;
   if (!rate.count(s.dtype)) {
     throw Error(hw.name + ": matrix path '" + kernel.mma_path + "' has no " + dtype_name(s.dtype) + " rate");
@@ -439,6 +475,13 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   for (double b : out.sm_busy_each_s) out.sm_busy_s += b;
   out.l2_hits = memory->tiles ? memory->tiles->hits() : 0;
   out.l2_misses = memory->tiles ? memory->tiles->misses() : 0;
+  // A write-back L2 still holds part of the last outputs when the kernel ends: DRAM sees
+  // those bytes later, so they are not the kernel's DRAM writes (as Nsight Compute counts).
+  double dirty_end = 0;
+  for (const auto& [mark, bytes] : memory->stores)  // non-empty only with a cache
+    dirty_end += bytes * memory->tiles->resident_fraction(mark);
+  for (int i = 0; i < memory->cache; ++i) memory->hops[static_cast<size_t>(i)].write -= dirty_end;
+  out.l2_dirty_end_bytes = dirty_end;
   double step = 0;
   LevelTraffic lsmem{smem->name, 0, 0, 0, smem->bandwidth_bytes_per_s * hw.units, {}};
   for (double b : smem_series) lsmem.read_bytes += b;

@@ -16,7 +16,10 @@
 namespace attnsim {
 
 struct GpuSimOptions {
-  int64_t quantum_blocks = 64;   // KV blocks a CTA runs ahead before syncing with the kernel
+  // KV blocks a CTA runs ahead before syncing with the kernel; 0 = 16 where CTAs share K/V
+  // tiles (L2 reuse is then judged near each tile's own time; 64 mis-timed it,
+  // docs/gpu-model.md), 64 where no tile is read twice (decode, split-KV).
+  int64_t quantum_blocks = 0;
   int64_t max_series_points = 256;
   bool record_ctas = true;
 };
@@ -46,7 +49,8 @@ struct GpuSimResult {
   double padded_mma_flops = 0;
   double exp_ops = 0;
   double sm_busy_s = 0;        // summed over SMs: time with at least one CTA resident
-  int64_t l2_hits = 0, l2_misses = 0;
+  double l2_hits = 0, l2_misses = 0;  // expected K/V tile accesses that hit / miss in L2
+  double l2_dirty_end_bytes = 0;      // outputs still in L2 (not yet in DRAM) when the kernel ends
   int64_t ctas = 0;
   int64_t slots = 0;
   double waves = 0;

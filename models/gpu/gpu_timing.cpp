@@ -59,7 +59,8 @@ void simulate(const Session& ses, nlohmann::ordered_json& result) {
   t["ctas"] = r.ctas;
   t["cta_slots"] = r.slots;
   t["waves"] = r.waves;
-  t["l2_hit_rate"] = r.l2_hits + r.l2_misses > 0 ? static_cast<double>(r.l2_hits) / (r.l2_hits + r.l2_misses) : 0.0;
+  t["l2_dirty_at_end_bytes"] = r.l2_dirty_end_bytes;  // written back after the kernel, not in its DRAM bytes
+  t["l2_hit_rate"] = r.l2_hits + r.l2_misses > 0 ? r.l2_hits / (r.l2_hits + r.l2_misses) : 0.0;
   t["bound"] = host_bound ? "host" : classify_bound(r, ses.hw, k, ses.workload.shape.dtype);
   result["timing"] = t;
   nlohmann::ordered_json traffic;
