@@ -22,10 +22,18 @@ struct TileChoice {
   int64_t kv_block = 0;
 };
 
+// Base of the architecture-specific kernel parameters (a kernel YAML's `tpu:` section),
+// parsed by the plug-in registered under the kernel's `arch:`.
+struct KernelArchParams {
+  virtual ~KernelArchParams() = default;
+};
+
 // Parsed from workloads/kernels/<name>.yaml; the timing model reads the
 // timing-related fields, the trace generator the tiling ones.
 struct KernelSpec {
   std::string name;
+  std::string arch = "gpu";          // hardware family it runs on; GPU-only keys are refused elsewhere
+  std::shared_ptr<const KernelArchParams> arch_params;  // the `<arch>:` section (none for gpu)
   std::string impl;
   std::string description;
   std::string mma_path;              // hardware matrix path, e.g. "wgmma", "mma_sync", "mxu"
@@ -61,7 +69,21 @@ struct KernelSpec {
   } split_heuristic;
 
   const TileChoice& tile_for(int64_t head_dim) const;
+
+  template <class P>
+  const P& params() const {
+    auto p = std::dynamic_pointer_cast<const P>(arch_params);
+    if (!p) throw Error("kernel '" + name + "' (arch '" + arch + "') has no such parameter section");
+    return *p;
+  }
 };
+
+// Parses the `<arch>:` section of a kernel config; `common` holds the keys read so far.
+struct KernelArchEntry {
+  std::string description;
+  std::shared_ptr<const KernelArchParams> (*parse)(MapReader& section, const KernelSpec& common) = nullptr;
+};
+using KernelArchRegistry = Registry<KernelArchEntry>;
 
 class IKernel {
  public:
@@ -87,5 +109,8 @@ std::unique_ptr<IKernel> make_kernel(const std::string& name_or_path);
 std::vector<std::string> list_kernel_configs();
 // The default kernel for an architecture and phase (e.g. gpu + decode -> flash_decoding).
 std::string default_kernel(const HwSpec& hw, Phase phase);
+// The block-sparse kernel that replaces a dense default when the mask skips blocks
+// inside a row (gpu: flex, tpu: tpu_splash).
+std::string block_sparse_kernel(const HwSpec& hw);
 
 }  // namespace attnsim

@@ -30,11 +30,16 @@ BlockGeometry IKernel::block_geometry(const AttentionShape& shape) const {
   return g;
 }
 
+namespace {
+void read_gpu_keys(MapReader& r, KernelSpec& k);  // the GPU timing model's keys (docs/gpu-model.md)
+}  // namespace
+
 KernelSpec load_kernel_spec(const std::string& path) {
   MapReader r(load_yaml_file(path), path);
   KernelSpec k;
   k.name = r.string("name");
   k.impl = r.string("impl");
+  k.arch = r.string("arch", "gpu");
   k.description = r.string("description", "");
   r.allow("sources");
   k.mma_path = r.string("mma_path");
@@ -50,10 +55,41 @@ KernelSpec load_kernel_spec(const std::string& path) {
     k.tiles.push_back(c);
   }
   k.pipeline_stages = r.number("pipeline_stages", 0.5, 16);
-  k.softmax_overlap_fraction = r.number("softmax_overlap_fraction", 0.0, 1.0);
+  // GPU-only keys are read for GPU kernels only, so another arch's kernel refuses them as unknown.
+  const bool gpu = k.arch == "gpu";
+  if (gpu) k.softmax_overlap_fraction = r.number("softmax_overlap_fraction", 0.0, 1.0);
   k.skips_empty_blocks = r.boolean("skips_empty_blocks");
   k.max_kv_splits = r.integer("max_kv_splits", 1, 1024, 1);
   k.pack_gqa = r.boolean("pack_gqa", false);
+  if (gpu) read_gpu_keys(r, k);
+  k.softmax_vector_ops_per_element = r.number("softmax_vector_ops_per_element", 0, 1000);
+  k.mask_vector_ops_per_element = r.number("mask_vector_ops_per_element", 0, 1000);
+  if (gpu) {
+    k.mma_efficiency = r.number("mma_efficiency", 0.05, 1.0, 1.0);
+    k.memory_efficiency = r.number("memory_efficiency", 0.05, 1.0, 1.0);
+    k.tile_overhead_cycles = r.number("tile_overhead_cycles", 0.0, 1e6, 0.0);
+  }
+  // Optional times that default to none (a quantity must otherwise be positive).
+  auto optional_time = [&r](const char* key) { return r.has(key) ? r.quantity(key, UnitKind::time) : (r.allow(key), 0.0); };
+  k.fixed_overhead_s = optional_time("fixed_overhead");
+  k.host_dispatch_s = optional_time("host_dispatch");
+  const std::string ph = r.choice("phases", {"prefill", "decode", "both"});
+  if (ph == "both") k.phases = {"prefill", "decode"};
+  else k.phases = {ph};
+  if (!gpu) {
+    const KernelArchEntry& entry = KernelArchRegistry::instance().get(k.arch, "kernel architectures");
+    MapReader section = r.map(k.arch);
+    k.arch_params = entry.parse(section, k);
+    section.finish();
+  }
+  r.finish();
+  KernelRegistry::instance().get(k.impl, "kernel implementations");
+  return k;
+}
+
+namespace {
+
+void read_gpu_keys(MapReader& r, KernelSpec& k) {
   k.ctas_per_sm = static_cast<int>(r.integer("ctas_per_sm", 1, 64));
   k.mma_tile_m = r.integer("mma_tile_m", 1, 1024);
   k.computes_full_q_tile = r.boolean("computes_full_q_tile", false);
@@ -73,22 +109,9 @@ KernelSpec load_kernel_spec(const std::string& path) {
     r.allow("split_heuristic");
   }
   k.smem_reader_rows = r.integer("smem_reader_rows", 1, 4096);
-  k.softmax_vector_ops_per_element = r.number("softmax_vector_ops_per_element", 0, 1000);
-  k.mask_vector_ops_per_element = r.number("mask_vector_ops_per_element", 0, 1000);
-  k.mma_efficiency = r.number("mma_efficiency", 0.05, 1.0, 1.0);
-  k.memory_efficiency = r.number("memory_efficiency", 0.05, 1.0, 1.0);
-  k.tile_overhead_cycles = r.number("tile_overhead_cycles", 0.0, 1e6, 0.0);
-  // Optional times that default to none (a quantity must otherwise be positive).
-  auto optional_time = [&r](const char* key) { return r.has(key) ? r.quantity(key, UnitKind::time) : (r.allow(key), 0.0); };
-  k.fixed_overhead_s = optional_time("fixed_overhead");
-  k.host_dispatch_s = optional_time("host_dispatch");
-  const std::string ph = r.choice("phases", {"prefill", "decode", "both"});
-  if (ph == "both") k.phases = {"prefill", "decode"};
-  else k.phases = {ph};
-  r.finish();
-  KernelRegistry::instance().get(k.impl, "kernel implementations");
-  return k;
 }
+
+}  // namespace
 
 std::vector<std::string> list_kernel_configs() {
   namespace fs = std::filesystem;
@@ -121,14 +144,14 @@ std::unique_ptr<IKernel> make_kernel(const std::string& name_or_path) {
 }
 
 std::string default_kernel(const HwSpec& hw, Phase phase) {
-  if (hw.arch != "gpu") {
-    throw Error(hw.name + ": no attention kernels exist yet for arch '" + hw.arch +
-                "' (TPU kernels and timing are planned); use a GPU config such as h100-sxm");
-  }
+  if (hw.arch == "tpu") return phase == Phase::decode ? "tpu_decode" : "tpu_splash";
+  if (hw.arch != "gpu") throw Error(hw.name + ": no attention kernels exist for arch '" + hw.arch + "'");
   const bool has_wgmma = std::any_of(hw.matrix_paths.begin(), hw.matrix_paths.end(),
                                      [](const MatrixPath& p) { return p.name == "wgmma"; });
   if (phase == Phase::decode) return "flash_decoding";
   return has_wgmma ? "fa3" : "fa2";
 }
+
+std::string block_sparse_kernel(const HwSpec& hw) { return hw.arch == "tpu" ? "tpu_splash" : "flex"; }
 
 }  // namespace attnsim

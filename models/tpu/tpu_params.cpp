@@ -11,6 +11,12 @@ std::shared_ptr<const ArchParams> parse_tpu(MapReader& r, const HwSpec& hw) {
   p->cores_per_chip = static_cast<int>(r.integer("cores_per_chip", 1, 64));
   p->launch_overhead_s = r.quantity("launch_overhead", UnitKind::time);
   p->hbm_efficiency = r.number("hbm_efficiency", 0.05, 1.0);
+  p->mxu_dataflow = parse_dataflow(r.choice("mxu_dataflow", {"os", "ws", "is"}));
+  p->mxu_stationary_buffers = static_cast<int>(r.integer("mxu_stationary_buffers", 1, 2));
+  const MemoryLevel* vmem = hw.find_level(MemoryKind::scratchpad);
+  if (!vmem || !vmem->per_unit) {
+    r.fail("mxu_rows", "a TPU needs a 'kind: scratchpad, per_unit: true' memory level (VMEM of each TensorCore)");
+  }
   if (p->cores_per_chip != hw.units) {
     r.fail("cores_per_chip", "must equal compute.units (" + std::to_string(hw.units) + ")");
   }

@@ -42,6 +42,10 @@ void finish_session(Session& ses, const std::string& kernel_name, bool progress,
     ses.kernel = make_kernel(other);
   }
   const KernelSpec& ks = ses.kernel->spec();
+  if (ks.arch != ses.hw.arch) {
+    throw Error("kernel '" + ks.name + "' runs on arch '" + ks.arch + "' but " + ses.hw.name + " is arch '" + ses.hw.arch +
+                "'; pick a " + ses.hw.arch + " kernel (default: " + default_kernel(ses.hw, s.phase) + ")");
+  }
   const std::string phase = s.phase == Phase::decode ? "decode" : "prefill";
   if (std::find(ks.phases.begin(), ks.phases.end(), phase) == ks.phases.end()) {
     throw Error(where + ": kernel '" + ks.name + "' does not run " + phase + "; pick a " + phase + " kernel");
@@ -74,9 +78,9 @@ void finish_session(Session& ses, const std::string& kernel_name, bool progress,
   }
   // With no kernel named, a dense kernel that would visit blocks the pattern skips
   // (anything but contiguous rows) gives way to the block-sparse kernel.
-  if (!chosen && !ses.kernel->spec().skips_empty_blocks && s.phase == Phase::prefill && ses.hw.arch == "gpu" &&
+  if (!chosen && !ses.kernel->spec().skips_empty_blocks && s.phase == Phase::prefill &&
       contiguous_cover_entries(*ses.mask) > ses.mask->entries() * 21 / 20) {
-    ses.kernel = make_kernel("flex");
+    ses.kernel = make_kernel(block_sparse_kernel(ses.hw));
     ses.mask = std::make_shared<const BlockMask>(ses.pattern->block_mask(ses.kernel->block_geometry(s)));
   }
   Progress p("generating the trace", progress);
