@@ -4,10 +4,8 @@
 
 #include "sim/cli/command.h"
 #include "sim/cli/session_options.h"
-#include "sim/core/progress.h"
-#include "sim/core/sanitizer.h"
+#include "sim/cli/simulate.h"
 #include "sim/report/report.h"
-#include "sim/timing/timing_model.h"
 
 namespace attnsim {
 namespace {
@@ -31,26 +29,10 @@ void setup(CLI::App& app) {
     const SessionOptions so = resolved(o->common, cmd);
     require_writable_output(o->common.output);
     Session ses = prepare_session(so);
-    CheckOptions co = budgeted_check_options(so);
-    co.precision = ses.workload.shape.dtype == Dtype::fp32 ? Precision::fp32 : Precision::bf16;
-    co.sample_rows = o->full_check ? 0 : o->sample_rows;
-    co.seed = ses.workload.seed;
+    const CheckOptions co = session_check_options(so, ses, o->full_check ? 0 : o->sample_rows);
     if (!o->no_check) require_check_fits(*ses.trace, co);  // refuse before the timing simulation, not after
-    nlohmann::ordered_json result;
-    result["workload"] = workload_json(ses);
-    result["mask"] = mask_json(compute_stats(*ses.mask));
-    result["work"] = work_json(ses);
-    if (const TimingEntry* timing = find_timing_model(ses.hw.arch)) {
-      Progress p("simulating timing", !o->common.quiet);
-      timing->simulate(ses, result);
-      resync_sanitizer_stack();  // SystemC switched stacks (see sim/core/sanitizer.h)
-    } else {
-      result["timing"] = {{"status", "no timing model registered for arch '" + ses.hw.arch + "'"}};
-    }
-    if (!o->no_check) {
-      Progress p("functional check", !o->common.quiet);
-      result["check"] = check_json(run_check(*ses.trace, *ses.pattern, *ses.inputs, co));
-    }
+    nlohmann::ordered_json result = simulate_session(ses, !o->common.quiet);
+    if (!o->no_check) add_check(ses, co, !o->common.quiet, result);
     write_output(o->common.output, o->common.json ? result.dump(2) + "\n" : render_text(result));
   });
 }

@@ -19,10 +19,8 @@ struct CommonOptions {
   std::string max_memory, max_time;  // budget overrides, with units ("32GiB", "3600s")
 };
 
-inline void add_session_options(CLI::App* cmd, CommonOptions& o) {
-  cmd->add_option("--hw", o.session.hw, "hardware config name (attnsim hw) or YAML path")->required();
-  cmd->add_option("--workload,-w", o.session.workload, "workload YAML")->required();
-  cmd->add_option("--kernel", o.session.kernel, "kernel name (workloads/kernels/) or YAML path; default by hardware");
+// Everything but --hw, --workload and --kernel (which `compare` takes in its own form).
+inline void add_output_and_budget_options(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--seed", o.seed, "override the workload's seed");
   cmd->add_flag("--json", o.json, "write JSON instead of a table");
   cmd->add_option("--output,-o", o.output, "write the result to this file instead of stdout");
@@ -32,6 +30,13 @@ inline void add_session_options(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--max-memory", o.max_memory,
                   "host memory budget, e.g. 32GiB (default: 16 GiB or 3/4 of RAM); bigger runs are refused up front");
   cmd->add_option("--max-time", o.max_time, "time budget, e.g. 3600s (default 600s); longer runs are refused up front");
+}
+
+inline void add_session_options(CLI::App* cmd, CommonOptions& o) {
+  cmd->add_option("--hw", o.session.hw, "hardware config name (attnsim hw) or YAML path")->required();
+  cmd->add_option("--workload,-w", o.session.workload, "workload YAML")->required();
+  cmd->add_option("--kernel", o.session.kernel, "kernel name (workloads/kernels/) or YAML path; default by hardware");
+  add_output_and_budget_options(cmd, o);
 }
 
 inline SessionOptions resolved(const CommonOptions& o, const CLI::App* cmd) {
