@@ -77,7 +77,9 @@ simulator.run() prints the same number as "Compute cycles". Rows are numbered fr
 
 one less than the number of demand rows (scalesim-project/SCALE-Sim issue #125:
 a 4x4 OS layer whose schedule has 10 rows reports "Compute cycles: 9"). No other
-constant is added. With stalls, Total Cycles = L - 1 + Stall Cycles, so
+constant is added. Where L = 1 (a 1x1 array, a 1x1x1 OS GEMM) the figure is 0 and
+single_layer_sim.calc_report_data() would divide by it for the utilisation: that
+table row gives the arithmetic, not an observed report. With stalls, Total Cycles = L - 1 + Stall Cycles, so
 compute_cycles is also Total Cycles - Stall Cycles.
 
 Stalls under the default memory configuration
@@ -94,9 +96,10 @@ buffer fraction 0.5 and an ofmap backing bandwidth of C words per cycle.
   free space drops below the active half (more than 32768 elements buffered) it
   force-appends the partial trace line and calls empty_drain_buf(), which drains
   ceil(drain_buf_size / C) trace lines of C words, one line per cycle through a
-  write_port with latency 0. In the version after the negative-stall fix (issue
-  #100, write_buffer at 28e58ea) the element's cycle then becomes the drain's end
-  cycle, so each drain of n lines stalls the array n - 1 cycles. (In the earlier
+  write_port with latency 0. In the later write_buffer.py (28e58ea, which also
+  takes np.amax of the drain's cycles; I did not pin down the commit that changed
+  it) the element's cycle then becomes the drain's end cycle, so each drain of n
+  lines stalls the array n - 1 cycles. (In the earlier
   version at 51074ed the drain did not move the cycle; a stall needed a completely
   full buffer during a drain, which the one-row-per-cycle demand never produces, so
   there Total Cycles = L - 1 always.) The drained word count is n*C minus the -1
