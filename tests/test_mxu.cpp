@@ -88,6 +88,7 @@ TEST_CASE("MXU: bad dataflows and sizes are clear errors; the CLI prints the cyc
   REQUIRE(ok.rc == 0);
   const auto j = nlohmann::json::parse(ok.out);
   CHECK(j["compute_cycles"] == 52);
+  CHECK(j["scalesim_total_cycles"] == 51);  // SCALE-Sim reports the 0-based index of the last cycle
   CHECK(j["folds"] == 4);
   const CliResult bad = run_cli({"mxu", "--gemm", "3,5"}, dir.path);
   CHECK(bad.rc == 2);

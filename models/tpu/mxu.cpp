@@ -47,6 +47,9 @@ MxuCycles mxu_gemm_cycles(const MxuGemm& g) {
   out.col_folds = (out.spatial_cols + c - 1) / c;
   out.folds = out.row_folds * out.col_folds;
   out.compute_cycles = out.folds * out.cycles_per_fold;
+  // SCALE-Sim issues schedule row i at cycle i and reports the cycle of the last output row
+  // (double_buffered_scratchpad.service_memory_requests), i.e. one less than the row count.
+  out.scalesim_total_cycles = out.compute_cycles - 1;
   out.macs = static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
   // Summed over folds, the mapped rows x columns are exactly Sr x Sc.
   out.mapping_efficiency = static_cast<double>(out.spatial_rows) * static_cast<double>(out.spatial_cols) /

@@ -27,7 +27,11 @@ struct MxuCycles {
   int64_t spatial_rows = 0, spatial_cols = 0, temporal = 0;  // Sr, Sc, T of the mapping
   int64_t row_folds = 0, col_folds = 0, folds = 0;
   int64_t cycles_per_fold = 0;
-  int64_t compute_cycles = 0;  // folds x cycles_per_fold
+  int64_t compute_cycles = 0;  // folds x cycles_per_fold: the schedule's length
+  // What SCALE-Sim v2 reports for this schedule with a stall-free memory ("Total Cycles" in
+  // COMPUTE_REPORT.csv, printed as "Compute cycles"): it numbers cycles from 0 and reports the
+  // last one, so compute_cycles - 1 (docs/tpu-model.md).
+  int64_t scalesim_total_cycles = 0;
   double macs = 0;             // M x N x K
   double mapping_efficiency = 0;  // mean share of PEs mapped per fold
   double utilization = 0;         // macs / (R x C x compute_cycles)

@@ -57,7 +57,7 @@ void setup(CLI::App& app) {
           {"rows", g.rows}, {"cols", g.cols}, {"dataflow", dataflow_name(g.dataflow)}, {"m", g.m}, {"n", g.n},
           {"k", g.k}, {"spatial_rows", c.spatial_rows}, {"spatial_cols", c.spatial_cols}, {"temporal", c.temporal},
           {"folds", c.folds}, {"cycles_per_fold", c.cycles_per_fold}, {"compute_cycles", c.compute_cycles},
-          {"mapping_efficiency", c.mapping_efficiency}, {"utilization", c.utilization}};
+          {"scalesim_total_cycles", c.scalesim_total_cycles}, {"mapping_efficiency", c.mapping_efficiency}, {"utilization", c.utilization}};
       std::printf("%s\n", j.dump(2).c_str());
       return;
     }
@@ -70,6 +70,8 @@ void setup(CLI::App& app) {
                 static_cast<long long>(c.row_folds), static_cast<long long>(c.col_folds),
                 static_cast<long long>(c.cycles_per_fold));
     std::printf("  compute_cycles     %lld\n", static_cast<long long>(c.compute_cycles));
+    std::printf("  SCALE-Sim reports  %lld (its Total Cycles: the last cycle, counted from 0)\n",
+                static_cast<long long>(c.scalesim_total_cycles));
     std::printf("  mapping_efficiency %.4f\n  utilization        %.4f\n", c.mapping_efficiency, c.utilization);
   });
 }
