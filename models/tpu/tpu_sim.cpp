@@ -11,7 +11,9 @@
 
 #include "models/gpu/bandwidth_server.h"
 #include "models/tpu/tpu_core.h"
+#include "sim/core/error.h"
 #include "sim/core/sanitizer.h"
+#include "sim/core/units.h"
 
 namespace attnsim {
 namespace {
@@ -155,6 +157,23 @@ std::vector<double> downsample(const std::vector<double>& bytes, double bucket_s
   return series;
 }
 
+// A grid step holds its Q, K and V blocks and its output block `buffers` times over (the
+// pipeline's double buffering), plus the f32 output accumulator and the running max and sum.
+void check_vmem_fits(const Trace& trace, const HwSpec& hw, const KernelSpec& kernel, const MemoryLevel& vmem,
+                     int64_t buffers) {
+  const AttentionShape& s = trace.shape();
+  const BlockGeometry& g = trace.mask().geometry();
+  const double rows = static_cast<double>(std::min(g.q_block, s.q_len) * (trace.tiling().pack_gqa ? s.group_size() : 1));
+  const double cols = static_cast<double>(std::min(g.kv_block, s.kv_len));
+  const double d = static_cast<double>(s.head_dim), eb = dtype_bytes(s.dtype);
+  const double bytes = static_cast<double>(buffers) * (2 * rows * d + 2 * cols * d) * eb + rows * d * 4 + 2 * rows * 4;
+  if (bytes > vmem.capacity_bytes) {
+    throw Error(kernel.name + ": a grid step's " + std::to_string(buffers) + "-deep buffered blocks need " +
+                format_bytes(bytes) + " of " + vmem.name + ", " + hw.name + " has " + format_bytes(vmem.capacity_bytes) +
+                " per core; use smaller q/kv blocks in the kernel config");
+  }
+}
+
 }  // namespace
 
 TpuSimResult simulate_tpu(const Trace& trace, const HwSpec& hw, const KernelSpec& kernel) {
@@ -173,6 +192,7 @@ TpuSimResult simulate_tpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   ctx.rates.rate_scale = rate.at(s.dtype) / (2.0 * tpu.mxu_rows * tpu.mxu_cols * tpu.mxus_per_core);
   ctx.hbm_latency_s = hbm.latency_cycles / hw.clock_hz;
   ctx.buffers = static_cast<int64_t>(kernel.pipeline_stages);
+  check_vmem_fits(trace, hw, kernel, *vmem, ctx.buffers);
   int64_t longest = 0;
   for (const WorkUnit& u : trace.units()) longest = std::max<int64_t>(longest, u.entry_end - u.entry_begin);
   ctx.grid_width = ctx.kp->kv_grid == KvGrid::compressed ? longest : trace.mask().geometry().kv_blocks();

@@ -9,7 +9,9 @@
 namespace attnsim {
 namespace {
 
-constexpr double kMaxCount = 1e6;
+// Per-clock, per-unit rates: a TPU TensorCore does ~10^6 int8 ops per clock (v6e); 10^8 still
+// catches a typo of several orders of magnitude.
+constexpr double kMaxCount = 1e8;
 
 MemoryLevel parse_level(MapReader& r) {
   MemoryLevel level;
