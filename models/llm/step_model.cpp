@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "models/llm/collectives.h"
+#include "models/llm/eager_kernels.h"
 #include "models/llm/i_gemm_model.h"
 #include "sim/core/error.h"
 #include "sim/core/sanitizer.h"
@@ -34,6 +35,8 @@ StepModel::StepModel(HwSpec hw, ModelSpec model, Deployment d) : hw_(std::move(h
                 std::to_string(hw_.interconnect.max_chips) + " (" + hw_.interconnect.name + ")");
   }
   if (!(d_.memory_utilization > 0 && d_.memory_utilization <= 1)) throw Error(where + ": memory_utilization must be in (0, 1]");
+  if (d_.ops != "fused" && d_.ops != "eager") throw Error(where + ": unknown ops '" + d_.ops + "' (fused, eager)");
+  if (eager()) eager_kernel_s(hw_, 0);  // refuses architectures without kernel launches
   q_heads_chip_ = model_.q_heads / d_.tp;
   kv_heads_chip_ = std::max<int64_t>(1, model_.kv_heads / d_.tp);
   gemm_model_for(hw_);  // fail now, not at the first step, when the architecture has no GEMM model
@@ -110,21 +113,51 @@ StepCost StepModel::step(bool decode, int64_t batch, int64_t tokens) {
   c.phase = decode ? "decode" : "prefill";
   c.batch = batch;
   c.tokens = tokens;
-  auto add = [&](const std::string& name, const std::string& cat, double t, double flops, double bytes, double times) {
-    c.ops.push_back({name, cat, t * times, flops * times, bytes * times});
+  // `times` copies of an operator of `kernels` launches each.
+  auto add = [&](const std::string& name, const std::string& cat, double t, double flops, double bytes, double times, int64_t kernels = 1) {
+    c.ops.push_back({name, cat, t * times, flops * times, bytes * times, static_cast<int64_t>(times) * kernels});
   };
-  auto gemm = [&](const std::string& name, int64_t mm, int64_t n, int64_t k, double times) {
-    double f = 0, b = 0;
-    const double t = gemm_s(mm, n, k, &f, &b);
-    add(name, "gemm", t, f, b, times);
+  // One operator of several GEMMs [rows x n_i x k] (eager: separate Linears; fused: one).
+  auto gemms = [&](const std::string& name, int64_t mm, const std::vector<int64_t>& ns, int64_t k, double times) {
+    double t = 0, f = 0, b = 0;
+    for (const int64_t n : ns) {
+      double fi = 0, bi = 0;
+      t += gemm_s(mm, n, k, &fi, &bi);
+      f += fi;
+      b += bi;
+    }
+    add(name, "gemm", t, f, b, times, static_cast<int64_t>(ns.size()));
+  };
+  auto gemm = [&](const std::string& name, int64_t mm, int64_t n, int64_t k, double times) { gemms(name, mm, {n}, k, times); };
+  // An elementwise operator: eager, its kernels' bytes; fused, one stream of `fused_bytes`.
+  auto elementwise = [&](const std::string& name, const std::string& cat, const std::vector<double>& kernel_bytes,
+                         double fused_bytes, double flops, double times) {
+    if (!eager()) return add(name, cat, stream_s(fused_bytes), flops, fused_bytes, times);
+    double t = 0, b = 0;
+    for (const double kb : kernel_bytes) {
+      t += eager_kernel_s(hw_, kb);
+      b += kb;
+    }
+    add(name, cat, t, flops, b, times, static_cast<int64_t>(kernel_bytes.size()));
   };
   const double act = static_cast<double>(rows) * h * eb;  // one activation tensor [rows x hidden]
-  // Embedding gather: read and write one activation.
-  add("embedding", "elementwise", stream_s(2 * act), 0, 2 * act, 1);
-  add("rmsnorm", "norm", stream_s(2 * act + h * eb), 5.0 * static_cast<double>(rows) * h, 2 * act + h * eb, 2.0 * L);
-  gemm("qkv_proj", rows, (q_heads_chip_ + 2 * kv_heads_chip_) * hd, m.hidden, L);
-  const double rope_bytes = 2.0 * static_cast<double>(rows * (q_heads_chip_ + kv_heads_chip_) * hd) * eb;
-  add("rope", "elementwise", stream_s(rope_bytes), 0, rope_bytes, L);
+  const double dr = static_cast<double>(rows), dd = static_cast<double>(hd);
+  const double q_elems = dr * static_cast<double>(q_heads_chip_ * hd), kv_elems = dr * static_cast<double>(kv_heads_chip_ * hd);
+  const double positions = decode ? 1.0 : static_cast<double>(tokens / cp);
+  // Embedding gather: read and write one activation (eager: plus the int64 token ids).
+  elementwise("embedding", "elementwise", {2 * act + dr * 8}, 2 * act, 0, 1);
+  if (eager()) elementwise("rope_tables", "elementwise", eager_rope_table_bytes(positions, dd, eb), 0, 0, 1);
+  elementwise("rmsnorm", "norm", eager_rms_norm_bytes(dr, h, eb), 2 * act + h * eb, 5.0 * dr * h, 2.0 * L);
+  if (eager()) {
+    gemms("qkv_proj", rows, {q_heads_chip_ * hd, kv_heads_chip_ * hd, kv_heads_chip_ * hd}, m.hidden, L);
+  } else {
+    gemm("qkv_proj", rows, (q_heads_chip_ + 2 * kv_heads_chip_) * hd, m.hidden, L);
+  }
+  std::vector<double> rope = eager_rope_bytes(q_elems, positions, dd, eb);
+  for (const double kb : eager_rope_bytes(kv_elems, positions, dd, eb)) rope.push_back(kb);
+  elementwise("rope", "elementwise", rope, 2.0 * (q_elems + kv_elems) * eb, 0, L);
+  // The new token's K and V copied into the cache (eager decode; fused kernels write it in their epilogue).
+  if (eager() && decode) elementwise("kv_write", "elementwise", {2 * kv_elems * eb, 2 * kv_elems * eb}, 0, 0, L);
   // Attention per distinct pattern; prefill with context parallelism: ring attention, each
   // group a balanced 1/cp of the work while the K/V shards circulate (overlapped).
   for (const AttentionKind& kind : m.attention) {
@@ -147,14 +180,20 @@ StepCost StepModel::step(bool decode, int64_t batch, int64_t tokens) {
   gemm("o_proj", rows, m.hidden, q_heads_chip_ * hd, L);
   const double ar = ring_all_reduce_s(hw_.interconnect, tp, act);
   if (tp > 1) add("all_reduce", "collective", ar, 0, 0, 2.0 * L);
-  add("residual_add", "elementwise", stream_s(3 * act), static_cast<double>(rows) * h, 3 * act, 2.0 * L);
-  gemm("mlp_gate_up", rows, 2 * ffn_chip, m.hidden, L);
-  const double silu_bytes = 3.0 * static_cast<double>(rows * ffn_chip) * eb;
-  add("silu_mul", "elementwise", stream_s(silu_bytes), 4.0 * static_cast<double>(rows * ffn_chip), silu_bytes, L);
+  elementwise("residual_add", "elementwise", {3 * act}, 3 * act, dr * h, 2.0 * L);
+  if (eager()) {
+    gemms("mlp_gate_up", rows, {ffn_chip, ffn_chip}, m.hidden, L);
+  } else {
+    gemm("mlp_gate_up", rows, 2 * ffn_chip, m.hidden, L);
+  }
+  const double ffn_elems = dr * static_cast<double>(ffn_chip);
+  // SiLU(gate) x up: eager, F.silu then the product; fused, one pass over gate, up and the output.
+  elementwise("silu_mul", "elementwise", {2 * ffn_elems * eb, 3 * ffn_elems * eb}, 3 * ffn_elems * eb, 4.0 * ffn_elems, L);
   gemm("mlp_down", rows, m.hidden, ffn_chip, L);
   // Final norm and LM head on the last position of each sequence, logits gathered over TP.
   const double last = static_cast<double>(batch) * h * eb;
-  add("final_norm", "norm", stream_s(2 * last + h * eb), 5.0 * static_cast<double>(batch) * h, 2 * last + h * eb, 1);
+  elementwise("final_norm", "norm", eager_rms_norm_bytes(static_cast<double>(batch), h, eb), 2 * last + h * eb,
+              5.0 * static_cast<double>(batch) * h, 1);
   gemm("lm_head", batch, vocab_chip, m.hidden, 1);
   if (tp > 1) add("logits_gather", "collective", ring_all_gather_s(hw_.interconnect, tp, static_cast<double>(batch * m.vocab) * eb), 0, 0, 1);
   for (const OpCost& o : c.ops) c.time_s += o.time_s;

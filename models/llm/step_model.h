@@ -4,7 +4,8 @@
 // residual, with a tensor-parallel all-reduce after O and after down; then the final
 // norm and the LM head. GEMMs come from the architecture's GEMM model, attention from
 // the timing model of `attnsim run` (simulated once per distinct shape and cached),
-// norms and elementwise ops stream through HBM at the configured efficiency.
+// norms and elementwise ops stream through HBM at the configured efficiency (`ops: fused`)
+// or as the separate kernels eager PyTorch launches (`ops: eager`).
 #pragma once
 
 #include <map>
@@ -25,6 +26,10 @@ struct Deployment {
   int cp = 1;
   std::string attention_kernel;           // "" = the architecture's default per phase
   double memory_utilization = 0.9;        // share of HBM for weights + KV cache (rest: activations, runtime)
+  // Kernel decomposition: "fused" (one kernel per norm/RoPE/activation, fused QKV and gate/up
+  // GEMMs, as serving engines run it) or "eager" (the kernels plain PyTorch launches:
+  // models/llm/eager_kernels.h, separate q/k/v and gate/up GEMMs, the KV-cache write).
+  std::string ops = "fused";
   int chips() const { return tp * cp; }
 };
 
@@ -34,6 +39,7 @@ struct OpCost {
   double time_s = 0;     // all layers together
   double flops = 0;
   double hbm_bytes = 0;
+  int64_t kernels = 0;   // kernel launches, all layers (each op's time includes one launch per kernel)
 };
 
 struct StepCost {
@@ -73,6 +79,7 @@ class StepModel {
   double attention_s(const AttentionKind& kind, bool decode, int64_t batch, int64_t q_len, int64_t kv_len);
   double gemm_s(int64_t m, int64_t n, int64_t k, double* flops, double* bytes) const;
   double stream_s(double bytes) const;  // a memory-bound elementwise kernel
+  bool eager() const { return d_.ops == "eager"; }
 
   HwSpec hw_;
   ModelSpec model_;

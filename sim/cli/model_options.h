@@ -15,6 +15,7 @@ struct ModelOptions {
   std::string model;       // name (workloads/models/) or path
   std::string pattern;     // "" = the model's own; else a YAML pattern mapping for every layer
   std::string kernel;      // attention kernel override
+  std::string ops = "fused";  // kernel decomposition: fused | eager (Deployment::ops)
   int tp = 1, cp = 1;
   double memory_utilization = 0.9;
   bool json = false, quiet = false;
@@ -29,6 +30,9 @@ inline void add_model_options(CLI::App* cmd, ModelOptions& o, bool deployment = 
     cmd->add_option("--tp", o.tp, "tensor-parallel chips")->check(CLI::Range(1, 1 << 16));
     cmd->add_option("--cp", o.cp, "context-parallel groups (prefill ring attention)")->check(CLI::Range(1, 1 << 16));
   }
+  cmd->add_option("--ops", o.ops, "kernel decomposition: fused (serving engines) or eager (plain PyTorch kernels)")
+      ->check(CLI::IsMember({"fused", "eager"}))
+      ->capture_default_str();
   cmd->add_option("--memory-utilization", o.memory_utilization, "share of HBM for weights + KV cache")->check(CLI::Range(0.01, 1.0));
   cmd->add_flag("--json", o.json, "write JSON instead of text");
   cmd->add_option("--output,-o", o.output, "write the result to this file instead of stdout");
@@ -50,6 +54,7 @@ inline Deployment deployment_option(const ModelOptions& o) {
   d.tp = o.tp;
   d.cp = o.cp;
   d.attention_kernel = o.kernel;
+  d.ops = o.ops;
   d.memory_utilization = o.memory_utilization;
   return d;
 }
