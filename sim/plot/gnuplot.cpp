@@ -41,9 +41,6 @@ std::string hex_rgb(uint32_t rgb) {
   return buf;
 }
 
-// Line colours shared with the GUI's palette (gui/views/palette.h mirrors them).
-const uint32_t kLevelColours[] = {0x1f77b4, 0xd62728, 0x2ca02c, 0x9467bd, 0x8c564b};
-const uint32_t kWaveColours[] = {0x4e79a7, 0xf28e2b, 0x59a14f, 0xe15759, 0x76b7b2, 0xedc948};
 
 std::string header(const PlotOptions& o, const std::string& png_path, const std::string& title) {
   std::ostringstream s;
@@ -74,7 +71,7 @@ std::string traffic_script(const json& result, const PlotOptions& o, const std::
   }
   s << "EOD\nplot ";
   for (size_t k = 0; k < levels.size(); ++k) {
-    const std::string colour = hex_rgb(kLevelColours[k % 5]);
+    const std::string colour = hex_rgb(kLevelRgb[k % 5]);
     s << (k ? ", \\\n     " : "") << "$traffic using 1:" << k + 2 << " with steps lw 2 lc rgb \"" << colour
       << "\" title " << quoted(levels[k].level) << ", \\\n     "
       << num(levels[k].configured_bytes_per_s / 1e9) << " with lines dt 2 lw 1 lc rgb \"" << colour << "\" title "
@@ -104,7 +101,7 @@ std::string roofline_script(const json& result, const PlotOptions& o, const std:
   s << "EOD\nplot peak with lines lw 2 lc rgb \"black\" title \"matrix peak " << num(r.peak_flops_per_s / 1e12) << " TFLOP/s\"";
   for (size_t k = 0; k < r.levels.size(); ++k) {
     const RooflineLevel& l = r.levels[k];
-    const std::string colour = hex_rgb(kLevelColours[k % 5]);
+    const std::string colour = hex_rgb(kLevelRgb[k % 5]);
     s << ", \\\n     (x * " << num(l.bytes_per_s / 1e12) << " < peak ? x * " << num(l.bytes_per_s / 1e12)
       << " : 1/0) with lines dt 2 lw 2 lc rgb \"" << colour << "\" title " << quoted(l.level + " " + num(l.bytes_per_s / 1e9) + " GB/s")
       << ", \\\n     $points every ::" << k << "::" << k << " using 1:2 with points pt 7 ps 2 lc rgb \"" << colour
@@ -150,7 +147,7 @@ std::string timeline_script(const json& result, const PlotOptions& o, const std:
   const double h = 0.9 / static_cast<double>(t.slots_per_lane);
   for (const TimelineBar& b : t.bars) {
     const double y = static_cast<double>(b.lane) + (static_cast<double>(b.slot) + 0.5) * h - 0.45;
-    const uint32_t colour = kWaveColours[static_cast<size_t>(b.unit / tracks) % 6];
+    const uint32_t colour = kWaveRgb[static_cast<size_t>(b.unit / tracks) % 6];
     s << num((b.start_s + b.end_s) * 0.5e6) << " " << num(y) << " " << num((b.end_s - b.start_s) * 0.5e6) << " "
       << num(h * 0.45) << " " << colour << "\n";
   }
@@ -225,7 +222,7 @@ std::string sweep_plot_script(const PointTable& points, const PlotOptions& o, co
   s << "plot ";
   for (size_t k = 0; k < names.size(); ++k) {
     s << (k ? ", \\\n     " : "") << "$curve" << k << " using 1:2 with linespoints lw 2 pt 7 lc rgb \""
-      << hex_rgb(kWaveColours[k % 6]) << "\" title " << quoted(sc < 0 ? o.y : o.series + " = " + names[k]);
+      << hex_rgb(kWaveRgb[k % 6]) << "\" title " << quoted(sc < 0 ? o.y : o.series + " = " + names[k]);
   }
   s << "\n";
   return s.str();

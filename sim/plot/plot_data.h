@@ -3,11 +3,17 @@
 // the same numbers; every reader throws attnsim::Error naming what is missing.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 namespace attnsim {
+
+// Colours shared by the plots and the GUI (0xRRGGBB): memory levels innermost first, and
+// the alternating colours of successive waves of work units.
+inline constexpr uint32_t kLevelRgb[] = {0x1f77b4, 0xd62728, 0x2ca02c, 0x9467bd, 0x8c564b};
+inline constexpr uint32_t kWaveRgb[] = {0x4e79a7, 0xf28e2b, 0x59a14f, 0xe15759, 0x76b7b2, 0xedc948};
 
 // Bandwidth over time at one memory level ("series" and "traffic" sections).
 struct LevelSeries {
