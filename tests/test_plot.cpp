@@ -148,9 +148,17 @@ TEST_CASE("plot: sweep curves from CSV and from JSON points are the same", "[plo
              "{\"kv_len\": 1024, \"pattern\": \"causal\", \"latency_us\": 10},"
              "{\"kv_len\": 1024, \"pattern\": \"dense, full\", \"latency_us\": 18},"
              "{\"kv_len\": 2048, \"pattern\": \"dense, full\", \"latency_us\": 60}]}");
-  std::string scripts[2];
-  for (int i = 0; i < 2; ++i) {
-    const std::string in = dir.file(i ? "p.json" : "p.csv"), gp = dir.file("s" + std::to_string(i) + ".gp");
+  // The layout of a sweep's JSON output: metadata beside "rows".
+  write_text(dir.path / "rows.json",
+             "{\"sweep\": \"s\", \"parameters\": [\"kv_len\"], \"rows\": ["
+             "{\"kv_len\": 2048, \"pattern\": \"causal\", \"latency_us\": 30, \"extra\": {\"a\": 1}},"
+             "{\"kv_len\": 1024, \"pattern\": \"causal\", \"latency_us\": 10},"
+             "{\"kv_len\": 1024, \"pattern\": \"dense, full\", \"latency_us\": 18},"
+             "{\"kv_len\": 2048, \"pattern\": \"dense, full\", \"latency_us\": 60}]}");
+  std::string scripts[3];
+  const char* inputs[3] = {"p.csv", "p.json", "rows.json"};
+  for (int i = 0; i < 3; ++i) {
+    const std::string in = dir.file(inputs[i]), gp = dir.file("s" + std::to_string(i) + ".gp");
     const CliResult r = run_cli({"plot", in, "--kind", "sweep", "--x", "kv_len", "--y", "latency_us", "--series", "pattern",
                                  "--log-x", "--script", gp},
                                 dir.path);
@@ -159,6 +167,7 @@ TEST_CASE("plot: sweep curves from CSV and from JSON points are the same", "[plo
     scripts[i] = slurp(gp);
   }
   CHECK(scripts[0] == scripts[1]);
+  CHECK(scripts[0] == scripts[2]);
   const auto causal = datablock(scripts[0], "curve0"), dense = datablock(scripts[0], "curve1");
   REQUIRE(causal.size() == 2);
   CHECK(causal[0] == std::vector<std::string>{"1024", "10"});  // sorted by x

@@ -208,3 +208,25 @@ TEST_CASE("trace: timeline records on one track never overlap and merge in order
   CHECK(m["records"][1][6] == 3000.0);  // busy time, not the span
   CHECK(m["records"][2] == json({3, 1, 0, 0.0, 4000.0, 3, 4000.0}));
 }
+
+TEST_CASE("trace: two CTAs resident per SM (fa2) get two tracks per SM that never overlap", "[trace-export]") {
+  CliDir dir;
+  // 2,048 CTAs: enough for every SM to hold two at once (the small layer has fewer CTAs than SMs).
+  const std::string wl = (kRepo / "workloads" / "llama3-8b-prefill-8k-causal.yaml").string();
+  const CliResult r = run_cli({"run", "--hw", "h100-sxm", "-w", wl, "--kernel", "fa2", "--json", "-q",
+                               "--no-check", "--detail", "--trace", dir.file("t.json"), "-o", dir.file("r.json")},
+                              dir.path);
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const json result = json::parse(slurp(dir.path / "r.json"));
+  REQUIRE(result["timing"]["cta_slots"] == 264);  // FA2 on H100: 2 CTAs per SM
+  CHECK(result["timeline"]["slots_per_lane"] == 2);
+  const json trace = json::parse(slurp(dir.path / "t.json"));
+  const TraceCheck c = validate_trace(trace);  // no overlap on any (SM, slot) track
+  CHECK(c.units == result["timing"]["ctas"].get<int64_t>());
+  bool slot_named = false;
+  for (const json& e : trace["traceEvents"]) {
+    if (e["name"] == "thread_name" && e["args"]["name"] == "SM 7 slot 1") slot_named = true;
+  }
+  CHECK(slot_named);
+}

@@ -52,9 +52,9 @@ void setup(CLI::App& app) {
     if (!o->no_check) add_check(ses, co, !o->common.quiet, result);
     if (tracing) {
       write_output(o->trace_out, trace_event_json(result));
-      const auto& tl = result["timeline"];
-      if (!o->common.quiet && tl["units_per_record"].get<int64_t>() > 1) {
-        std::fprintf(stderr, "attnsim: trace %s\n", tl["note"].get<std::string>().c_str());
+      const auto tl = result.value("timeline", nlohmann::ordered_json::object());
+      if (!o->common.quiet && tl.value("units_per_record", int64_t{1}) > 1) {
+        std::fprintf(stderr, "attnsim: trace %s\n", tl.value("note", "").c_str());
       }
     }
     if (!o->detail) {  // --trace alone leaves the result as it was

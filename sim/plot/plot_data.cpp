@@ -53,11 +53,8 @@ std::vector<std::string> csv_cells(const std::string& line) {
   return cells;
 }
 
-std::string cell_text(const json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_number() || v.is_boolean()) return v.dump();
-  throw Error("a sweep point's values must be numbers, strings or booleans, got " + std::string(v.type_name()));
-}
+// Numbers and booleans as JSON writes them; strings bare; nested values as JSON text (never a number).
+std::string cell_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump(); }
 
 }  // namespace
 
@@ -180,8 +177,8 @@ PointTable read_point_table(const std::string& path) {
     } catch (const json::parse_error& e) {
       throw Error(path + ": not valid JSON (" + std::string(e.what()).substr(0, 120) + ")");
     }
-    const json& pts = doc.is_object() ? (doc.contains("points") ? doc["points"] : json()) : doc;
-    if (!pts.is_array()) throw Error(path + ": JSON points must be an array of objects, or an object with \"points\"");
+    const json& pts = !doc.is_object() ? doc : doc.contains("points") ? doc["points"] : doc.contains("rows") ? doc["rows"] : json();
+    if (!pts.is_array()) throw Error(path + ": JSON points must be an array of objects, or an object with \"points\" or \"rows\"");
     for (const json& p : pts) {
       if (!p.is_object()) throw Error(path + ": every point must be an object of column: value");
       for (const auto& [k, v] : p.items()) {
@@ -190,11 +187,7 @@ PointTable read_point_table(const std::string& path) {
     }
     for (const json& p : pts) {
       std::vector<std::string> row;
-      try {
-        for (const std::string& c : t.columns) row.push_back(p.contains(c) ? cell_text(p[c]) : "");
-      } catch (const Error& e) {
-        throw Error(path + ": " + e.what());
-      }
+      for (const std::string& c : t.columns) row.push_back(p.contains(c) ? cell_text(p[c]) : "");
       t.rows.push_back(std::move(row));
     }
   } else {

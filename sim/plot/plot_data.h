@@ -68,7 +68,7 @@ struct Timeline {
 Timeline timeline(const nlohmann::ordered_json& result);
 
 // A table of sweep points: CSV with a header row, or JSON (an array of flat objects, or an
-// object whose "points" is one). Cells keep their text; numeric() reads a column.
+// object whose "points" or "rows" is one). Cells keep their text.
 struct PointTable {
   std::vector<std::string> columns;
   std::vector<std::vector<std::string>> rows;

@@ -35,7 +35,8 @@ std::string trace_event_json(const json& result) {
   const json& tl = result.contains("timeline") ? result["timeline"] : json::object();
   const double kernel_s = result["timing"]["kernel_s"].get<double>();
   std::vector<json> events;
-  const std::string title = result["workload"].value("name", "run") + " on " + result["workload"].value("hardware", "?");
+  const json& wl = result.contains("workload") ? result["workload"] : json::object();
+  const std::string title = wl.value("name", "run") + " on " + wl.value("hardware", "?");
   events.push_back(meta("process_name", kSummaryPid, 0, {{"name", "attnsim: " + title}}));
   events.push_back(meta("process_sort_index", kSummaryPid, 0, {{"sort_index", 0}}));
   events.push_back(meta("thread_name", kSummaryPid, 0, {{"name", "kernel"}}));
