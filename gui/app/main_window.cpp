@@ -36,6 +36,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   timeline_ = new TimelineView();
   roofline_ = new RooflineView();
   compare_ = new CompareView();
+  // Object names name the PNGs save_views writes.
+  traffic_->setObjectName("traffic");
+  mask_->setObjectName("mask");
+  timeline_->setObjectName("timeline");
+  roofline_->setObjectName("roofline");
+  compare_->setObjectName("compare");
   tabs_->addTab(traffic_, "Traffic");
   tabs_->addTab(mask_, "Mask");
   tabs_->addTab(timeline_, "Timeline");
@@ -100,13 +106,12 @@ QStringList MainWindow::save_views(const QString& dir, int width, int height) {
     // Out of the tab stack for a moment, so the view takes exactly the asked size.
     QWidget* w = tabs_->widget(i);
     const QString label = tabs_->tabText(i);
-    const char* names[] = {"traffic", "mask", "timeline", "roofline", "compare"};
     tabs_->removeTab(i);
     w->setParent(nullptr);
     w->setAttribute(Qt::WA_DontShowOnScreen, true);
     w->resize(width, height);
     w->show();
-    const QString file = QDir(dir).filePath(QString(names[i]) + ".png");
+    const QString file = QDir(dir).filePath(w->objectName() + ".png");
     if (w->grab().save(file, "PNG")) written << file;
     w->hide();
     w->setAttribute(Qt::WA_DontShowOnScreen, false);
