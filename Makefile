@@ -11,9 +11,14 @@ FUZZ_SECONDS ?= 60
 DEB_PACKAGES := cmake ninja-build g++ pkg-config libsystemc-dev libboost-graph-dev libeigen3-dev \
                 catch2 libcli11-dev libyaml-cpp-dev nlohmann-json3-dev zlib1g-dev
 CLANG_PACKAGES := clang-14 libclang-rt-14-dev
+# Optional: `attnsim plot` renders through gnuplot; the GUI needs Qt 6 Widgets + Charts. Debian 12's
+# qt6-charts-dev does not pull libqt6opengl6-dev, without which Qt6Charts' CMake config fails.
+PLOT_PACKAGES := gnuplot-nox
+GUI_PACKAGES := qt6-base-dev qt6-charts-dev libqt6opengl6-dev fonts-dejavu-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps deps-clang configure build run test test-asan fuzz-build fuzz bench clean validation-docs
+.PHONY: deps deps-clang deps-plot deps-gui configure build run test gui gui-screenshots test-asan fuzz-build fuzz \
+        bench clean validation-docs
 
 # Installs the Debian packages of $(1) that are not installed yet.
 define install_missing
@@ -32,19 +37,39 @@ deps:
 deps-clang:
 	$(call install_missing,$(CLANG_PACKAGES))
 
+deps-plot:
+	$(call install_missing,$(PLOT_PACKAGES))
+
+deps-gui:
+	$(call install_missing,$(GUI_PACKAGES))
+
 $(BUILD)/build.ninja: | deps
 	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS)
 
 configure: deps $(BUILD)/build.ninja
 
+GUI_SKIPPED = @[ -x $(BUILD)/attnsim-gui ] || echo "attnsim: GUI skipped (Qt 6 Widgets/Charts not found, or -DATTNSIM_GUI=OFF): the CLI and its tests do not need it; 'make gui' installs Qt and builds it"
+
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
+	$(GUI_SKIPPED)
+
+# Installs Qt, reconfigures (an earlier configure found no Qt) and builds attnsim-gui.
+gui: deps deps-gui
+	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Redraws docs/gui/*.png from the GUI tests (headless).
+gui-screenshots: gui
+	QT_QPA_PLATFORM=offscreen ATTNSIM_BIN=$(abspath $(BUILD))/attnsim ATTNSIM_SCREENSHOT_DIR=$(abspath docs/gui) \
+	  $(BUILD)/gui/attnsim_gui_tests
 
 run: build
 	$(BUILD)/attnsim run --hw hw-configs/h100-sxm.yaml --workload workloads/llama3-8b-prefill-8k-causal.yaml
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(GUI_SKIPPED)
 
 # The whole suite under AddressSanitizer + UBSan, in its own build (docs/robustness.md).
 $(ASAN_BUILD)/build.ninja: | deps deps-clang

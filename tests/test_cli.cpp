@@ -219,7 +219,7 @@ namespace {
 const std::set<std::string> kBadInputCategories = {
     "yaml", "unknown-key", "type", "missing-key", "size", "head-dim", "mask-shape", "mask-file",
     "name", "consistency", "check-memory", "budget", "file"};
-const std::set<std::string> kDirectives = {"expect", "category", "hw", "kernel", "workload", "args", "command"};
+const std::set<std::string> kDirectives = {"expect", "category", "hw", "kernel", "workload", "args", "command", "input"};
 
 std::vector<std::string> split_words(const std::string& s) {
   std::vector<std::string> out;
@@ -231,6 +231,12 @@ std::vector<std::string> split_words(const std::string& s) {
 // The command a case runs, from its directives (see tests/bad-inputs/README.md).
 std::vector<std::string> bad_input_command(const fs::path& file, std::map<std::string, std::string> d,
                                            const fs::path& out) {
+  if (d.count("command") && d["command"] == "plot") {  // plot INPUT [ARGS] -o OUT: no hardware or workload
+    std::vector<std::string> args = {"plot", d.count("input") ? (kBadInputs / d["input"]).string() : file.string()};
+    for (const std::string& a : split_words(d["args"])) args.push_back(a);
+    args.insert(args.end(), {"-o", out.string()});
+    return args;
+  }
   std::string hw = d.count("hw") ? d["hw"] : "h100-sxm";
   std::string workload = file.string();
   const fs::path shipped = kRepo / "workloads" / "llama3-8b-prefill-8k-causal.yaml";

@@ -4,6 +4,7 @@
 
 #include "models/gpu/gpu_params.h"
 #include "models/gpu/gpu_sim.h"
+#include "sim/report/timeline.h"
 #include "sim/timing/timing_model.h"
 
 namespace attnsim {
@@ -78,6 +79,7 @@ void simulate(const Session& ses, nlohmann::ordered_json& result) {
   series["step_s"] = r.series_step_s;
   for (const LevelTraffic& l : r.levels) series[l.name + "_bytes_per_s"] = l.series_bytes_per_s;
   result["series"] = series;
+  add_unit_timeline(ses, r.cta_records, "SM", ses.hw.units, result);  // only when asked (--detail, --trace)
 }
 
 const Registrar<TimingEntry> kRegister("gpu", TimingEntry{"SystemC GPU model: SMs, tensor cores, SFU, SMEM, L2, HBM",

@@ -4,6 +4,7 @@
 
 #include "models/tpu/tpu_params.h"
 #include "models/tpu/tpu_sim.h"
+#include "sim/report/timeline.h"
 #include "sim/timing/timing_model.h"
 
 namespace attnsim {
@@ -70,6 +71,7 @@ void simulate(const Session& ses, nlohmann::ordered_json& result) {
   series["step_s"] = r.series_step_s;
   for (const TpuLevelTraffic& l : r.levels) series[l.name + "_bytes_per_s"] = l.series_bytes_per_s;
   result["series"] = series;
+  add_busy_timeline(ses, r.core_busy_s, "TensorCore", result);  // only when asked (--detail, --trace)
 }
 
 const Registrar<TimingEntry> kRegister("tpu", TimingEntry{"SystemC TPU model: TensorCores, MXUs, VPU, VMEM, HBM DMA",

@@ -37,6 +37,7 @@ struct Session {
   std::unique_ptr<ISparsityPattern> pattern;
   std::shared_ptr<const BlockMask> mask;
   std::unique_ptr<Trace> trace;
+  bool record_detail = false;  // timing models add "timeline" and "mask_grid" (sim/report/timeline.h)
 };
 
 Session prepare_session(const SessionOptions& options);
