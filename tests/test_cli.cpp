@@ -218,7 +218,7 @@ namespace {
 // Every kind of bad input the catalogue must cover (tests/bad-inputs/README.md).
 const std::set<std::string> kBadInputCategories = {
     "yaml", "unknown-key", "type", "missing-key", "size", "head-dim", "mask-shape", "mask-file",
-    "name", "consistency", "check-memory", "budget", "file"};
+    "name", "consistency", "check-memory", "budget", "file", "sweep"};
 const std::set<std::string> kDirectives = {"expect", "category", "hw", "kernel", "workload", "args", "command"};
 
 std::vector<std::string> split_words(const std::string& s) {
@@ -231,6 +231,9 @@ std::vector<std::string> split_words(const std::string& s) {
 // The command a case runs, from its directives (see tests/bad-inputs/README.md).
 std::vector<std::string> bad_input_command(const fs::path& file, std::map<std::string, std::string> d,
                                            const fs::path& out) {
+  if (d["command"] == "sweep") {  // the case is the sweep file; outputs go to OUT/result.{csv,json,png}
+    return {"sweep", file.string(), "-q", "-o", (out.parent_path() / out.stem()).string()};
+  }
   std::string hw = d.count("hw") ? d["hw"] : "h100-sxm";
   std::string workload = file.string();
   const fs::path shipped = kRepo / "workloads" / "llama3-8b-prefill-8k-causal.yaml";
