@@ -231,7 +231,7 @@ std::vector<std::string> split_words(const std::string& s) {
 // The command a case runs, from its directives (see tests/bad-inputs/README.md).
 std::vector<std::string> bad_input_command(const fs::path& file, std::map<std::string, std::string> d,
                                            const fs::path& out) {
-  if (d["command"] == "sweep") {  // the case is the sweep file; outputs go to OUT/result.{csv,json,png}
+  if (d.count("command") && d["command"] == "sweep") {  // the case is the sweep file; outputs go to OUT/result.{csv,json,png}
     return {"sweep", file.string(), "-q", "-o", (out.parent_path() / out.stem()).string()};
   }
   std::string hw = d.count("hw") ? d["hw"] : "h100-sxm";

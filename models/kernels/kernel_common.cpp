@@ -49,6 +49,7 @@ KernelSpec load_kernel_spec(const std::string& path) {
       r.fail("runs_on", e.what());
     }
   }
+  if (!k.runs_on.empty()) k.aligned_fallback = r.string("aligned_fallback", "");  // else an unknown key
   r.allow("sources");
   k.mma_path = r.string("mma_path");
   for (MapReader& t : r.map_list("tiles")) {

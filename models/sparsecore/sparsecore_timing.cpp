@@ -86,18 +86,27 @@ void simulate(const Session& ses, nlohmann::ordered_json& result) {
   }
   const double overlap = sc->overlap_fraction * std::min(1.0, sc->staging_buffer_bytes / (2.0 * one_each));
 
-  // The host executes the dense tiles with its own model.
+  // The host executes the dense tiles with its own model. When every tile is an aligned
+  // block there is nothing to gather, and the driver launches the host's block-sparse
+  // kernel (aligned_fallback) on the same blocks instead.
+  const bool fallback = plan.total.gathered_tokens == 0 && !k.aligned_fallback.empty();
   Session host_ses;
   host_ses.hw = ses.hw;
   host_ses.workload = ses.workload;
-  host_ses.kernel = std::make_unique<HostKernel>(k);
-  host_ses.mask = plan.matrix->mask_ptr();
-  host_ses.trace = std::move(plan.matrix);
+  if (fallback) {
+    host_ses.kernel = make_kernel(k.aligned_fallback);
+    host_ses.mask = std::make_shared<const BlockMask>(ses.pattern->block_mask(host_ses.kernel->block_geometry(s)));
+    host_ses.trace = std::make_unique<Trace>(host_ses.kernel->make_trace(s, host_ses.mask, ses.hw));
+  } else {
+    host_ses.kernel = std::make_unique<HostKernel>(k);
+    host_ses.mask = plan.matrix->mask_ptr();
+    host_ses.trace = std::move(plan.matrix);
+  }
   nlohmann::ordered_json host_result;
   host_result["work"] = result["work"];
   host->simulate(host_ses, host_result);
 
-  const GatherTime gt = gather_time(*host_ses.trace, plan, *sc, ses.hw, slots_per_unit);
+  const GatherTime gt = fallback ? GatherTime{} : gather_time(*host_ses.trace, plan, *sc, ses.hw, slots_per_unit);
   nlohmann::ordered_json t = host_result["timing"];
   const double matrix_s = t["kernel_s"].get<double>();
   const double outside_s = t["latency_s"].get<double>() - matrix_s;  // launch, fixed costs
@@ -118,6 +127,7 @@ void simulate(const Session& ses, nlohmann::ordered_json& result) {
   const GatherRowStats& tot = plan.total;
   nlohmann::ordered_json j;
   j["placement"] = placement_name(sc->placement);
+  j["host_kernel"] = fallback ? k.aligned_fallback : k.name;  // aligned_fallback when nothing was gathered
   j["instances"] = sc->instances;
   j["tile_tokens"] = tile;
   j["matrix_s"] = matrix_s;

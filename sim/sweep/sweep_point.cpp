@@ -63,7 +63,8 @@ void validate_point(const SweepSpec& spec, size_t point) {
     std::vector<std::string> kernels = spec.baselines;
     if (const std::string k = point_kernel(spec, point); !k.empty()) kernels.push_back(k);
     for (const std::string& name : kernels) {
-      const KernelSpec& ks = make_kernel(name)->spec();
+      const std::unique_ptr<IKernel> kernel = make_kernel(name);
+      const KernelSpec& ks = kernel->spec();
       if (!ks.runs_on.empty() && !p.hw.attachments.count(ks.runs_on)) {
         throw Error("kernel '" + ks.name + "' runs on an attached " + ks.runs_on + ", but " + p.hw.name +
                     " has no '" + ks.runs_on + ":' section");
