@@ -1,5 +1,8 @@
 #include "sim/sweep/sweep_output.h"
 
+#include "sim/core/error.h"
+#include "sim/core/units.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -25,12 +28,23 @@ std::string cell(const nlohmann::ordered_json& v) {
   return v.dump();
 }
 
+// A cell as a number: plain numbers as they are, quantities ("1TB/s", "256KiB") in SI units.
 double number_of(const nlohmann::ordered_json& v) {
   if (v.is_number()) return v.get<double>();
-  if (v.is_string()) {
+  if (!v.is_string()) return 0;
+  const std::string text = v.get<std::string>();
+  try {
+    size_t used = 0;
+    const double x = std::stod(text, &used);
+    if (used == text.size()) return x;
+  } catch (const std::exception&) {
+    return 0;
+  }
+  for (UnitKind k : {UnitKind::bandwidth, UnitKind::bytes, UnitKind::frequency, UnitKind::time, UnitKind::power,
+                     UnitKind::area}) {
     try {
-      return std::stod(v.get<std::string>());  // "64GB/s" plots as 64
-    } catch (const std::exception&) {
+      return parse_quantity(text, k);
+    } catch (const Error&) {
     }
   }
   return 0;
@@ -76,20 +90,35 @@ std::string sweep_plot(const SweepSpec& spec, const SweepRows& rows, const std::
   if (rows.empty()) return "no rows to plot";
   const bool speedup = rows.front().contains("speedup");
   const std::string y = speedup ? "speedup" : "latency_us";
-  // One series per combination of the parameters other than x.
+  // One series per combination of the other parameters that take more than one value.
+  std::vector<std::string> varying;
+  for (const std::string& p : spec.parameters) {
+    if (p == spec.plot.x) continue;
+    for (const auto& r : rows) {
+      if (r[p] != rows.front()[p]) {
+        varying.push_back(p);
+        break;
+      }
+    }
+  }
   std::map<std::string, std::vector<std::pair<double, double>>> series;
   std::vector<std::string> order;
   for (const auto& r : rows) {
     std::string key;
-    for (const std::string& p : spec.parameters) {
-      if (p != spec.plot.x) key += (key.empty() ? "" : ", ") + p.substr(p.rfind('.') + 1) + "=" + r[p].get<std::string>();
+    for (const std::string& p : varying) {
+      key += (key.empty() ? "" : ", ") + p.substr(p.rfind('.') + 1) + "=" + r[p].get<std::string>();
     }
     if (!series.count(key)) order.push_back(key);
     series[key].emplace_back(number_of(r[spec.plot.x]), number_of(r[y]));
   }
-  std::string script = "set terminal pngcairo size 1000,650 noenhanced\nset output '" + png_path + "'\n";
-  script += "set title '" + spec.name + "'\nset xlabel '" + spec.plot.x + "'\nset ylabel '" +
-            (speedup ? "speedup over the best baseline kernel" : "latency (us)") + "'\nset grid\nset key outside right\n";
+  // Many series: a wider picture, so the key below the plot fits two columns.
+  const int width = order.size() > 12 ? 1500 : 1000;
+  const int height = 520 + 18 * static_cast<int>((order.size() + 1) / 2);
+  std::string script = "set terminal pngcairo size " + std::to_string(width) + "," + std::to_string(height) +
+                       " noenhanced font ',10'\n";
+  script += "set output '" + png_path + "'\n";
+  script += "set title '" + spec.name + "'\nset xlabel '" + spec.plot.x + " (SI units)'\nset ylabel '" +
+            (speedup ? "speedup over the best baseline kernel" : "latency (us)") + "'\nset grid\nset key below horizontal maxcols 2\n";
   if (spec.plot.log_x) script += "set logscale x\n";
   if (spec.plot.log_y) script += "set logscale y\n";
   if (speedup) script += "set arrow from graph 0, first 1 to graph 1, first 1 nohead dashtype 2\n";
