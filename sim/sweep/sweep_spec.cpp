@@ -104,7 +104,10 @@ SweepSpec load_sweep(const std::string& path) {
   if (r.has("baselines")) {
     const YAML::Node b = root["baselines"];
     if (!b.IsSequence() || b.size() == 0) r.fail("baselines", "expected a non-empty list of kernel names, like [flex, fa3]");
-    for (const auto& k : b) s.baselines.push_back(k.as<std::string>());
+    for (const auto& k : b) {
+      if (!k.IsScalar()) r.fail("baselines", "expected kernel names, like [flex, fa3]");
+      s.baselines.push_back(k.Scalar());
+    }
   }
   r.allow("baselines");
   const YAML::Node hw = load_hw_yaml(s.hw);
@@ -148,8 +151,10 @@ SweepSpec load_sweep(const std::string& path) {
     if (pts.size() > static_cast<size_t>(kMaxSweepPoints)) r.fail("points", "too many points (limit " + std::to_string(kMaxSweepPoints) + ")");
     r.allow("points");
     for (size_t i = 0; i < pts.size(); ++i) {
+      if (!pts[i].IsMap() || pts[i].size() == 0) {
+        r.fail("points", "entry " + std::to_string(i) + " must be a non-empty mapping of parameter: value");
+      }
       MapReader pr(pts[i], path + ": points[" + std::to_string(i) + "]");
-      if (!pts[i].IsMap() || pts[i].size() == 0) pr.fail("", "expected a non-empty mapping of parameter: value");
       std::vector<SweepAssignment> point;
       for (const std::string& key : pr.keys()) {
         check_parameter(pr, key, key, hw, wl);
