@@ -218,7 +218,7 @@ namespace {
 // Every kind of bad input the catalogue must cover (tests/bad-inputs/README.md).
 const std::set<std::string> kBadInputCategories = {
     "yaml", "unknown-key", "type", "missing-key", "size", "head-dim", "mask-shape", "mask-file",
-    "name", "consistency", "check-memory", "budget", "file"};
+    "name", "consistency", "check-memory", "budget", "file", "sweep"};
 const std::set<std::string> kDirectives = {"expect", "category", "hw", "kernel", "workload", "args", "command", "input"};
 
 std::vector<std::string> split_words(const std::string& s) {
@@ -236,6 +236,9 @@ std::vector<std::string> bad_input_command(const fs::path& file, std::map<std::s
     for (const std::string& a : split_words(d["args"])) args.push_back(a);
     args.insert(args.end(), {"-o", out.string()});
     return args;
+  }
+  if (d.count("command") && d["command"] == "sweep") {  // the case is the sweep file; outputs go to OUT/result.{csv,json,png}
+    return {"sweep", file.string(), "-q", "-o", (out.parent_path() / out.stem()).string()};
   }
   std::string hw = d.count("hw") ? d["hw"] : "h100-sxm";
   std::string workload = file.string();

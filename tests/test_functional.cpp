@@ -87,6 +87,7 @@ const std::map<std::string, std::string>& pattern_params() {
       {"random_block", ", density: 0.4, block_tokens: 64, include_diagonal: false"},
       {"relu", ""},
       {"topk", ", k: 16"},
+      {"clustered_topk", ", density: 0.1, cluster_tokens: 4, causal: true"},
   };
   return p;
 }

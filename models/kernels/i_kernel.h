@@ -35,6 +35,8 @@ struct KernelSpec {
   std::string arch = "gpu";          // hardware family it runs on; GPU-only keys are refused elsewhere
   std::shared_ptr<const KernelArchParams> arch_params;  // the `<arch>:` section (none for gpu)
   std::string impl;
+  std::string aligned_fallback;      // runs_on kernels: the host kernel launched instead when nothing needs gathering
+  std::string runs_on;               // attached unit (hw config section, e.g. "sparsecore") whose timing model runs it; "" = the host's
   std::string description;
   std::string mma_path;              // hardware matrix path, e.g. "wgmma", "mma_sync", "mxu"
   std::vector<TileChoice> tiles;     // by head dim, ascending

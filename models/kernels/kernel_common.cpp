@@ -41,6 +41,15 @@ KernelSpec load_kernel_spec(const std::string& path) {
   k.impl = r.string("impl");
   k.arch = r.string("arch", "gpu");
   k.description = r.string("description", "");
+  k.runs_on = r.string("runs_on", "");
+  if (!k.runs_on.empty()) {
+    try {
+      AttachmentRegistry::instance().get(k.runs_on, "attachable units");
+    } catch (const Error& e) {
+      r.fail("runs_on", e.what());
+    }
+  }
+  if (!k.runs_on.empty()) k.aligned_fallback = r.string("aligned_fallback", "");  // else an unknown key
   r.allow("sources");
   k.mma_path = r.string("mma_path");
   for (MapReader& t : r.map_list("tiles")) {

@@ -57,7 +57,9 @@ std::pair<double, double> StepTable::prefill_interp(int64_t s) {
 
 std::pair<double, double> StepTable::decode_interp(int64_t b, int64_t ctx) {
   if (exact_) return decode_at(b, ctx);
-  const auto [clo, chi] = length_grid(ctx, 64, model_.model().max_context_tokens);
+  // Plain variables, not a structured binding: clang 14 (the ASan build) cannot capture those.
+  const std::pair<int64_t, int64_t> grid = length_grid(ctx, 64, model_.model().max_context_tokens);
+  const int64_t clo = grid.first, chi = grid.second;
   const int64_t blo = pow2_below(b), bhi = blo == b ? b : 2 * blo;
   auto at_batch = [&](int64_t bb) {
     if (clo == chi) return decode_at(bb, clo);

@@ -20,7 +20,9 @@ nlohmann::ordered_json simulate_session(const Session& ses, bool progress) {
   result["workload"] = workload_json(ses);
   result["mask"] = mask_json(compute_stats(*ses.mask));
   result["work"] = work_json(ses);
-  if (const TimingEntry* timing = find_timing_model(ses.hw.arch)) {
+  // A kernel that runs on an attached unit (SparseCore) is timed by that unit's model.
+  const std::string& unit = ses.kernel->spec().runs_on;
+  if (const TimingEntry* timing = find_timing_model(unit.empty() ? ses.hw.arch : unit)) {
     Progress p("simulating timing", progress);
     timing->simulate(ses, result);
     resync_sanitizer_stack();  // SystemC switched stacks (see sim/core/sanitizer.h)

@@ -23,12 +23,14 @@ const Suffixes& suffixes(UnitKind kind) {
   static const Suffixes frequency = {{"Hz", 1}, {"kHz", 1e3}, {"MHz", 1e6}, {"GHz", 1e9}};
   static const Suffixes time = {{"s", 1}, {"ms", 1e-3}, {"us", 1e-6}, {"ns", 1e-9}, {"ps", 1e-12}};
   static const Suffixes power = {{"W", 1}, {"kW", 1e3}, {"mW", 1e-3}};
+  static const Suffixes area = {{"um2", 1e-12}, {"mm2", 1e-6}, {"cm2", 1e-4}};
   switch (kind) {
     case UnitKind::bytes: return bytes;
     case UnitKind::bandwidth: return bandwidth;
     case UnitKind::frequency: return frequency;
     case UnitKind::time: return time;
     case UnitKind::power: return power;
+    case UnitKind::area: return area;
   }
   return bytes;
 }
@@ -62,6 +64,7 @@ std::string unit_kind_name(UnitKind kind) {
     case UnitKind::frequency: return "a frequency";
     case UnitKind::time: return "a time";
     case UnitKind::power: return "a power";
+    case UnitKind::area: return "an area";
   }
   return "a quantity";
 }
@@ -73,6 +76,7 @@ std::string unit_kind_example(UnitKind kind) {
     case UnitKind::frequency: return "'1830MHz' or '1.83GHz'";
     case UnitKind::time: return "'4us' or '700ns'";
     case UnitKind::power: return "'700W'";
+    case UnitKind::area: return "'0.5mm2' or '20000um2'";
   }
   return "";
 }

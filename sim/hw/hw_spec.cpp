@@ -166,11 +166,53 @@ HwSpec parse_hw_spec(const YAML::Node& root, const std::string& source_name) {
   MapReader section = r.map(hw.arch);
   hw.arch_params = arch.parse(section, hw);
   section.finish();
+  for (const auto& [name, entry] : AttachmentRegistry::instance().entries()) {
+    if (!r.has(name)) {
+      r.allow(name);
+      continue;
+    }
+    MapReader unit = r.map(name);
+    hw.attachments[name] = entry.parse(unit, hw);
+    unit.finish();
+  }
   r.finish();
   return hw;
 }
 
-HwSpec load_hw_spec(const std::string& path) { return parse_hw_spec(load_yaml_file(path), path); }
+namespace {
+
+// Merges `over` into `base` in place: mappings key by key, anything else replaces.
+void merge_into(YAML::Node base, const YAML::Node& over) {
+  for (const auto& kv : over) {
+    const std::string key = kv.first.as<std::string>();
+    YAML::Node target = base[key];
+    if (target.IsMap() && kv.second.IsMap()) merge_into(target, kv.second);
+    else base[key] = YAML::Clone(kv.second);
+  }
+}
+
+YAML::Node load_hw_yaml_depth(const std::string& path, int depth) {
+  YAML::Node root = load_yaml_file(path);
+  if (!root.IsMap() || !root["base"]) return root;
+  const YAML::Node base_key = root["base"];
+  if (!base_key.IsScalar()) throw Error(path + ": base: must be the name or path of another hardware config");
+  if (depth >= 8) throw Error(path + ": base: more than 8 nested bases (is there a cycle?)");
+  namespace fs = std::filesystem;
+  const fs::path local = fs::path(path).parent_path() / base_key.Scalar();
+  std::error_code ec;
+  const std::string base_path =
+      fs::is_regular_file(local, ec) ? local.string() : resolve_hw_path(base_key.Scalar());
+  YAML::Node merged = YAML::Clone(load_hw_yaml_depth(base_path, depth + 1));
+  root.remove("base");
+  merge_into(merged, root);
+  return merged;
+}
+
+}  // namespace
+
+YAML::Node load_hw_yaml(const std::string& path) { return load_hw_yaml_depth(path, 0); }
+
+HwSpec load_hw_spec(const std::string& path) { return parse_hw_spec(load_hw_yaml(path), path); }
 
 std::string resolve_hw_path(const std::string& name_or_path) {
   namespace fs = std::filesystem;

@@ -67,6 +67,16 @@ struct HwSpec {
   InterconnectSpec interconnect;
   double tdp_w = 0;
   std::shared_ptr<const ArchParams> arch_params;
+  // Optional units attached to the host by a top-level section of the config
+  // (e.g. `sparsecore:`), keyed by the section's name.
+  std::map<std::string, std::shared_ptr<const ArchParams>> attachments;
+
+  // The attached unit's parameters, or nullptr when the config has no such section.
+  template <class P>
+  const P* attachment(const std::string& section) const {
+    auto it = attachments.find(section);
+    return it == attachments.end() ? nullptr : dynamic_cast<const P*>(it->second.get());
+  }
 
   const MatrixPath& matrix_path(const std::string& name) const;
   double peak_flops(const std::string& path, Dtype dtype) const;  // whole chip, FLOP/s
@@ -89,6 +99,19 @@ struct ArchEntry {
   std::shared_ptr<const ArchParams> (*parse)(MapReader& section, const HwSpec& common);
 };
 using ArchRegistry = Registry<ArchEntry>;
+
+// A unit that can be attached to any host: it parses the top-level section named
+// after it (optional in every config) and may check it against the host.
+struct AttachmentEntry {
+  std::string description;
+  std::shared_ptr<const ArchParams> (*parse)(MapReader& section, const HwSpec& host);
+};
+using AttachmentRegistry = Registry<AttachmentEntry>;
+
+// The config's YAML with `base: NAME` resolved: the named config (a shipped name or a
+// path, relative to this file first) is loaded and this file's mappings are merged
+// into it key by key (lists and scalars replace). Bases may chain, up to 8 deep.
+YAML::Node load_hw_yaml(const std::string& path);
 
 HwSpec load_hw_spec(const std::string& path);
 HwSpec parse_hw_spec(const YAML::Node& root, const std::string& source_name);

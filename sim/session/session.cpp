@@ -46,6 +46,10 @@ void finish_session(Session& ses, const std::string& kernel_name, bool progress,
     throw Error("kernel '" + ks.name + "' runs on arch '" + ks.arch + "' but " + ses.hw.name + " is arch '" + ses.hw.arch +
                 "'; pick a " + ses.hw.arch + " kernel (default: " + default_kernel(ses.hw, s.phase) + ")");
   }
+  if (!ks.runs_on.empty() && !ses.hw.attachments.count(ks.runs_on)) {
+    throw Error("kernel '" + ks.name + "' runs on an attached " + ks.runs_on + ", but " + ses.hw.name +
+                " has no '" + ks.runs_on + ":' section; use a config that attaches one (e.g. " + ks.runs_on + "-h100)");
+  }
   const std::string phase = s.phase == Phase::decode ? "decode" : "prefill";
   if (std::find(ks.phases.begin(), ks.phases.end(), phase) == ks.phases.end()) {
     throw Error(where + ": kernel '" + ks.name + "' does not run " + phase + "; pick a " + phase + " kernel");
