@@ -50,5 +50,8 @@ const char* __ubsan_default_options() { return "print_stacktrace=1:halt_on_error
 // one it creates (fresh_systemc_context); what a context owns is allocated inside
 // libsystemc. Only those are suppressed: our own allocations stay checked.
 const char* __lsan_default_suppressions() { return "leak:fresh_systemc_context\nleak:libsystemc\n"; }
+// Without this, a process that ran several simulations (compare, sweep) prints the list of
+// suppressions used on stderr, and CLI tests that expect a silent stderr fail.
+const char* __lsan_default_options() { return "print_suppressions=0"; }
 }
 #endif
