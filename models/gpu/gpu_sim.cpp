@@ -12,6 +12,7 @@
 
 #include "models/gpu/bandwidth_server.h"
 #include "models/gpu/gpu_params.h"
+#include "models/common/systemc_context.h"
 #include "models/gpu/l2_residency.h"
 #include "sim/core/sanitizer.h"
 #include "sim/hw/hw_graph.h"
@@ -347,29 +348,6 @@ SC_MODULE(CtaSlot) {
   }
 };
 
-std::vector<double> downsample(const std::vector<double>& bytes, double bucket_s, int64_t max_points,
-                               double end_s, double* step_s) {
-  const size_t used = std::min(bytes.size(), static_cast<size_t>(std::ceil(end_s / bucket_s)) + 1);
-  const size_t group = std::max<size_t>(1, (used + static_cast<size_t>(max_points) - 1) / static_cast<size_t>(max_points));
-  *step_s = bucket_s * static_cast<double>(group);
-  std::vector<double> out;
-  for (size_t i = 0; i < used; i += group) {
-    double sum = 0;
-    for (size_t j = i; j < std::min(used, i + group); ++j) sum += bytes[j];
-    out.push_back(sum / *step_s);
-  }
-  return out;
-}
-
-void fresh_systemc_context() {
-  // SystemC allows one elaboration per context; a new context per run lets one
-  // process simulate many configurations (tests, sweeps). Old contexts are kept
-  // alive on purpose: SystemC 2.3 does not tear them down safely.
-  setenv("SYSC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
-  sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
-  sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
-}
-
 // Whether two CTAs read the same K/V tile: two units of one K/V stream that are not
 // splits of one (query head, query block) row.
 bool shares_kv_tiles(const Trace& trace) {
@@ -485,13 +463,13 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   double step = 0;
   LevelTraffic lsmem{smem->name, 0, 0, 0, smem->bandwidth_bytes_per_s * hw.units, {}};
   for (double b : smem_series) lsmem.read_bytes += b;
-  lsmem.series_bytes_per_s = downsample(smem_series, bucket_s, options.max_series_points, out.kernel_s, &step);
+  lsmem.series_bytes_per_s = downsample_series(smem_series, bucket_s, options.max_series_points, out.kernel_s, &step);
   for (double b : lsmem.series_bytes_per_s) lsmem.peak_bytes_per_s = std::max(lsmem.peak_bytes_per_s, b);
   out.levels = {lsmem};
   // Outermost last, as the report lists levels from the SMs outward.
   for (auto it = memory->hops.rbegin(); it != memory->hops.rend(); ++it) {
     out.levels.push_back({it->level->name, it->read, it->write, it->server->peak_bytes_per_s(), it->server->bytes_per_s(),
-                          downsample(it->server->bucket_bytes(), bucket_s, options.max_series_points, out.kernel_s, &step)});
+                          downsample_series(it->server->bucket_bytes(), bucket_s, options.max_series_points, out.kernel_s, &step)});
   }
   out.series_step_s = step;
   slots.clear();

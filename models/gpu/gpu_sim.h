@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "models/common/level_traffic.h"
+
 #include "models/kernels/i_kernel.h"
 #include "sim/hw/hw_spec.h"
 #include "sim/trace/trace.h"
@@ -29,15 +31,6 @@ struct CtaRecord {
   uint32_t sm;
   double start_s;
   double end_s;
-};
-
-struct LevelTraffic {
-  std::string name;
-  double read_bytes = 0;
-  double write_bytes = 0;
-  double peak_bytes_per_s = 0;
-  double bandwidth_bytes_per_s = 0;  // configured peak (x efficiency for dram)
-  std::vector<double> series_bytes_per_s;  // average bandwidth per series step
 };
 
 struct GpuSimResult {

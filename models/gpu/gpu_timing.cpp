@@ -64,21 +64,7 @@ void simulate(const Session& ses, nlohmann::ordered_json& result) {
   t["l2_hit_rate"] = r.l2_hits + r.l2_misses > 0 ? r.l2_hits / (r.l2_hits + r.l2_misses) : 0.0;
   t["bound"] = host_bound ? "host" : classify_bound(r, ses.hw, k, ses.workload.shape.dtype);
   result["timing"] = t;
-  nlohmann::ordered_json traffic;
-  for (const LevelTraffic& l : r.levels) {
-    const double bytes = l.read_bytes + l.write_bytes;
-    traffic[l.name] = {{"read_bytes", l.read_bytes},
-                       {"write_bytes", l.write_bytes},
-                       {"avg_bytes_per_s", bytes / r.kernel_s},
-                       {"peak_bytes_per_s", l.peak_bytes_per_s},
-                       {"configured_bytes_per_s", l.bandwidth_bytes_per_s},
-                       {"utilization", bytes / r.kernel_s / l.bandwidth_bytes_per_s}};
-  }
-  result["traffic"] = traffic;
-  nlohmann::ordered_json series;
-  series["step_s"] = r.series_step_s;
-  for (const LevelTraffic& l : r.levels) series[l.name + "_bytes_per_s"] = l.series_bytes_per_s;
-  result["series"] = series;
+  add_traffic_sections(r.levels, r.kernel_s, r.series_step_s, result);
   add_unit_timeline(ses, r.cta_records, "SM", ses.hw.units, result);  // only when asked (--detail, --trace)
 }
 

@@ -9,6 +9,7 @@
 #include <tlm_utils/tlm_quantumkeeper.h>
 #include <tuple>
 
+#include "models/common/systemc_context.h"
 #include "models/gpu/bandwidth_server.h"
 #include "models/tpu/tpu_core.h"
 #include "sim/core/error.h"
@@ -136,26 +137,7 @@ SC_MODULE(TensorCore) {
   }
 };
 
-void fresh_systemc_context() {
-  // One elaboration per SystemC context: a new context per run (as the GPU model does).
-  setenv("SYSC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
-  sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
-  sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
-}
-
-std::vector<double> downsample(const std::vector<double>& bytes, double bucket_s, double end_s, double* step_s) {
-  constexpr size_t kMaxPoints = 256;
-  const size_t used = std::min(bytes.size(), static_cast<size_t>(std::ceil(end_s / bucket_s)) + 1);
-  const size_t group = std::max<size_t>(1, (used + kMaxPoints - 1) / kMaxPoints);
-  *step_s = bucket_s * static_cast<double>(group);
-  std::vector<double> series;
-  for (size_t i = 0; i < used; i += group) {
-    double sum = 0;
-    for (size_t j = i; j < std::min(used, i + group); ++j) sum += bytes[j];
-    series.push_back(sum / *step_s);
-  }
-  return series;
-}
+constexpr int64_t kSeriesPoints = 256;  // points per traffic series in the report
 
 // A grid step holds its Q, K and V blocks and its output block `buffers` times over (the
 // pipeline's double buffering), plus the f32 output accumulator and the running max and sum.
@@ -225,8 +207,8 @@ TpuSimResult simulate_tpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   sc_core::sc_start();
   resync_sanitizer_stack();  // SystemC ran on coroutine stacks; tell ASan the real one (no-op otherwise)
 
-  TpuLevelTraffic v{vmem->name, 0, 0, 0, vmem->bandwidth_bytes_per_s * out.cores, {}};
-  TpuLevelTraffic h{hbm.name, 0, 0, hbm_server.peak_bytes_per_s(), hbm_bytes_per_s, {}};
+  LevelTraffic v{vmem->name, 0, 0, 0, vmem->bandwidth_bytes_per_s * out.cores, {}};
+  LevelTraffic h{hbm.name, 0, 0, hbm_server.peak_bytes_per_s(), hbm_bytes_per_s, {}};
   std::vector<double> vmem_buckets;
   for (const auto& c : cores) {
     out.kernel_s = std::max(out.kernel_s, c->end_s);
@@ -238,8 +220,8 @@ TpuSimResult simulate_tpu(const Trace& trace, const HwSpec& hw, const KernelSpec
     for (size_t i = 0; i < b.size(); ++i) vmem_buckets[i] += b[i];
   }
   for (double b : vmem_buckets) v.peak_bytes_per_s = std::max(v.peak_bytes_per_s, b / bucket_s);
-  v.series_bytes_per_s = downsample(vmem_buckets, bucket_s, out.kernel_s, &out.series_step_s);
-  h.series_bytes_per_s = downsample(hbm_server.bucket_bytes(), bucket_s, out.kernel_s, &out.series_step_s);
+  v.series_bytes_per_s = downsample_series(vmem_buckets, bucket_s, kSeriesPoints, out.kernel_s, &out.series_step_s);
+  h.series_bytes_per_s = downsample_series(hbm_server.bucket_bytes(), bucket_s, kSeriesPoints, out.kernel_s, &out.series_step_s);
   out.levels = {v, h};
   out.latency_s = out.launch_s + out.kernel_s + kernel.fixed_overhead_s;
   cores.clear();

@@ -10,27 +10,20 @@
 #include <string>
 #include <vector>
 
+#include "models/common/level_traffic.h"
+
 #include "models/kernels/i_kernel.h"
 #include "sim/hw/hw_spec.h"
 #include "sim/trace/trace.h"
 
 namespace attnsim {
 
-struct TpuLevelTraffic {
-  std::string name;
-  double read_bytes = 0;
-  double write_bytes = 0;
-  double peak_bytes_per_s = 0;
-  double bandwidth_bytes_per_s = 0;  // configured (x efficiency for HBM), all instances
-  std::vector<double> series_bytes_per_s;
-};
-
 struct TpuSimResult {
   double latency_s = 0;   // launch overhead + kernel
   double kernel_s = 0;
   double launch_s = 0;
   double series_step_s = 0;
-  std::vector<TpuLevelTraffic> levels;  // vmem, hbm (names from the config)
+  std::vector<LevelTraffic> levels;  // vmem, hbm (names from the config)
   int cores = 0;
   int64_t grid_steps = 0, computed_steps = 0, skipped_steps = 0;
   double mxu_flops = 0;      // executed Q.K^T + P.V FLOPs (whole blocks)

@@ -15,7 +15,7 @@ namespace {
 std::string classify_bound(const TpuSimResult& r) {
   const double cores = r.cores;
   const double t_mxu = r.mxu_busy_s / cores, t_vpu = r.vpu_busy_s / cores, t_fixed = r.overhead_s / cores + r.launch_s;
-  const TpuLevelTraffic& hbm = r.levels.back();
+  const LevelTraffic& hbm = r.levels.back();
   const double t_mem = (hbm.read_bytes + hbm.write_bytes) / hbm.bandwidth_bytes_per_s;
   const double busiest = std::max({t_mxu, t_vpu, t_mem});
   if (t_fixed > busiest || busiest < 0.5 * r.latency_s) return "latency";
@@ -56,21 +56,7 @@ void simulate(const Session& ses, nlohmann::ordered_json& result) {
   t["core_balance"] = busiest > 0 ? total / (r.cores * busiest) : 1.0;
   t["bound"] = host_bound ? "host" : classify_bound(r);
   result["timing"] = t;
-  nlohmann::ordered_json traffic;
-  for (const TpuLevelTraffic& l : r.levels) {
-    const double bytes = l.read_bytes + l.write_bytes;
-    traffic[l.name] = {{"read_bytes", l.read_bytes},
-                       {"write_bytes", l.write_bytes},
-                       {"avg_bytes_per_s", bytes / r.kernel_s},
-                       {"peak_bytes_per_s", l.peak_bytes_per_s},
-                       {"configured_bytes_per_s", l.bandwidth_bytes_per_s},
-                       {"utilization", bytes / r.kernel_s / l.bandwidth_bytes_per_s}};
-  }
-  result["traffic"] = traffic;
-  nlohmann::ordered_json series;
-  series["step_s"] = r.series_step_s;
-  for (const TpuLevelTraffic& l : r.levels) series[l.name + "_bytes_per_s"] = l.series_bytes_per_s;
-  result["series"] = series;
+  add_traffic_sections(r.levels, r.kernel_s, r.series_step_s, result);
   add_busy_timeline(ses, r.core_busy_s, "TensorCore", result);  // only when asked (--detail, --trace)
 }
 
