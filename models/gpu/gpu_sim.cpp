@@ -300,16 +300,35 @@ SC_MODULE(CtaSlot) {
     advance_to(memory(st));
   }
 
+  // The split-KV combine kernel: read the splits' log-sum-exps, then merge the partial
+  // outputs. FlashAttention-2's merge loads each split into the registers the previous
+  // split's accumulate reads (`combine_serial`), so it is a chain of L2 round trips
+  // (validation/h100/data/kernels/decode_kernels.jsonl: ~0.2 us per split on H100);
+  // otherwise all partials are read at once.
   void run_combine(const WorkUnit& u) {
     const Trace& tr = *ctx.trace;
+    const KernelSpec& k = *ctx.kernel;
     const int64_t rows = tr.unit_q_rows(u) * u.heads;
     const double d = static_cast<double>(tr.shape().head_dim);
+    // Log-sum-exp merge: a few vector ops per partial element.
+    const double merge_s = rows * (d + 4.0) / ctx.hw->vector_flops_per_clock_per_unit / ctx.clock_hz;
+    const double partial_bytes = rows * (d + 2) * 4.0;
+    advance_to(now_s() + k.combine_overhead_s);
     MemRequest r;
     r.op = MemRequest::read_l2;
-    r.bytes = rows * (d + 2) * 4.0 * u.num_splits;
-    advance_to(memory(r) + ctx.l2_latency_s);
-    // Log-sum-exp merge: a few vector ops per partial element.
-    advance_to(now_s() + rows * (d + 4.0) * u.num_splits / ctx.hw->vector_flops_per_clock_per_unit / ctx.clock_hz);
+    if (k.combine_serial) {
+      r.bytes = rows * 4.0 * u.num_splits;  // the log-sum-exps
+      advance_to(memory(r) + ctx.l2_latency_s);
+      for (uint32_t s = 0; s < u.num_splits; ++s) {
+        MemRequest p;
+        p.op = MemRequest::read_l2;
+        p.bytes = partial_bytes;
+        advance_to(memory(p) + ctx.l2_latency_s + merge_s);
+      }
+    } else {
+      r.bytes = partial_bytes * u.num_splits;
+      advance_to(memory(r) + ctx.l2_latency_s + merge_s * u.num_splits);
+    }
     MemRequest st;
     st.op = MemRequest::store;
     st.bytes = rows * d * dtype_bytes(tr.shape().dtype);

@@ -82,6 +82,8 @@ KernelSpec load_kernel_spec(const std::string& path) {
   auto optional_time = [&r](const char* key) { return r.has(key) ? r.quantity(key, UnitKind::time) : (r.allow(key), 0.0); };
   k.fixed_overhead_s = optional_time("fixed_overhead");
   k.host_dispatch_s = optional_time("host_dispatch");
+  k.combine_overhead_s = optional_time("combine_overhead");
+  k.combine_serial = r.boolean("combine_serial", false);
   const std::string ph = r.choice("phases", {"prefill", "decode", "both"});
   if (ph == "both") k.phases = {"prefill", "decode"};
   else k.phases = {ph};
