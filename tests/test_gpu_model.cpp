@@ -269,6 +269,15 @@ TEST_CASE("split-KV decode adds a combine pass after a kernel gap", "[gpu]") {
     else first_combine_start = std::min(first_combine_start, c.start_s);
   }
   REQUIRE(first_combine_start >= last_attention_end + hw.params<GpuParams>().kernel_gap_s - 1e-12);
+  // FA2's combine is a chain: its fixed cost, the log-sum-exps, then one L2 round trip per split
+  // (291 cycles at 1.83 GHz); CTA launch, merge math and the small transfers add well under 1 us.
+  double combine_end = 0;
+  for (const CtaRecord& c : r.cta_records) combine_end = std::max(combine_end, c.end_s);
+  const double splits = static_cast<double>(ses.trace->tiling().kv_splits);
+  const double chain_s = ses.kernel->spec().combine_overhead_s + (splits + 1) * 291 / 1.83e9;
+  CHECK(ses.kernel->spec().combine_serial);
+  CHECK(combine_end - first_combine_start >= chain_s);
+  CHECK(combine_end - first_combine_start < chain_s + 1e-6);
 }
 
 TEST_CASE("deterministic: same inputs give identical results", "[gpu]") {
