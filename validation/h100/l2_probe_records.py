@@ -56,6 +56,8 @@ def main():
                "l2_tex_read_bytes": 32 * (tot.get("lts__t_sectors_srcunit_tex_op_read.sum", 0)),
                "l2_tex_read_miss_bytes": 32 * tot.get("lts__t_sectors_srcunit_tex_op_read_lookup_miss.sum", 0),
                "l2_fabric_bytes": 32 * tot.get("lts__t_sectors_srcunit_ltcfabric.sum", 0),
+               "local_load_bytes": tot.get("l1tex__t_bytes_pipe_lsu_mem_local_op_ld.sum"),
+               "local_store_bytes": tot.get("l1tex__t_bytes_pipe_lsu_mem_local_op_st.sum"),
                "ncu_kernels": [{"name": k["name"][:160], "grid": k["grid"]} for k in group]}
         print(json.dumps(rec))
 

@@ -14,6 +14,11 @@ and records L2 read hits/misses and the traffic between the two L2 partitions wh
 chip's metrics name it. The script calls ncu on itself.
 
     python3 validation/h100/l2_reuse_probe.py --out DIR
+    python3 validation/h100/l2_reuse_probe.py --out DIR --cases spills
+
+`--cases spills` (2026-11-27) asks whether FA2's excess comes from its d = 128 register spills:
+FA2 at d = 64 (a kernel that does not spill) at the shapes where d = 128 reads 1.3-4.5x its
+compulsory bytes, with the local-memory traffic counted.
 """
 import argparse
 import json
@@ -29,7 +34,8 @@ WANTED = ["gpu__time_duration.sum", "dram__bytes_read.sum", "dram__bytes_write.s
           "lts__t_sectors_srcnode_gpc_aperture_device_evict_first.sum",
           "lts__t_sectors_srcnode_gpc_aperture_device_evict_last.sum",
           "lts__t_sectors_srcnode_gpc_aperture_device_evict_normal.sum",
-          "lts__t_sectors_srcnode_gpc_aperture_device_evict_normal_demote.sum"]
+          "lts__t_sectors_srcnode_gpc_aperture_device_evict_normal_demote.sum",
+          "l1tex__t_bytes_pipe_lsu_mem_local_op_ld.sum", "l1tex__t_bytes_pipe_lsu_mem_local_op_st.sum"]
 
 # (backend, head_dim, seq, batch, heads, causal, layout)
 CASES = []
@@ -47,6 +53,13 @@ CASES += [("fa2", 128, 4096, 4, 16, True, "bshd"), ("fa2", 128, 16384, 1, 16, Tr
           ("fa2", 128, 8192, 2, 16, True, "bhsd"), ("fa2", 128, 8192, 2, 16, False, "bhsd"),
           ("fa2", 128, 32768, 1, 4, True, "bhsd"), ("fa2", 128, 32768, 1, 8, True, "bhsd"),
           ("fa3", 128, 16384, 1, 1, True, "bhsd"), ("fa3", 128, 16384, 1, 16, True, "bhsd")]
+
+SPILL_CASES = [("fa2", 64, 16384, 1, 16, False, "bhsd"), ("fa2", 64, 16384, 1, 16, True, "bhsd"),
+               ("fa2", 64, 32768, 1, 4, True, "bhsd"), ("fa2", 64, 32768, 1, 8, True, "bhsd"),
+               ("fa2", 64, 4096, 4, 16, True, "bhsd"), ("fa3", 64, 16384, 1, 16, True, "bhsd"),
+               ("fa2", 128, 16384, 1, 16, True, "bhsd"), ("fa2", 128, 32768, 1, 4, True, "bhsd")]
+if "--cases" in sys.argv and sys.argv[sys.argv.index("--cases") + 1] == "spills":
+    CASES = SPILL_CASES
 
 
 def case_id(c):
@@ -81,6 +94,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out")
     ap.add_argument("--targets", action="store_true", help="internal: run the kernels (under ncu)")
+    ap.add_argument("--cases", choices=["main", "spills"], default="main")
     a = ap.parse_args()
     if a.targets:
         run_targets()
@@ -95,7 +109,7 @@ def main():
     raw = os.path.join(a.out, "l2_probe_ncu.csv")
     cmd = ["ncu", "--clock-control", "none", "--metrics", ",".join(metrics), "--csv", "--print-units", "base",
            "--kernel-name", "regex:flash_fwd|fprop|spin_kernel", "--log-file", raw,
-           sys.executable, os.path.abspath(__file__), "--targets"]
+           sys.executable, os.path.abspath(__file__), "--targets", "--cases", a.cases]
     r = subprocess.run(cmd, capture_output=True, text=True)
     print((r.stdout + r.stderr)[-3000:])
     with open(os.path.join(a.out, "l2_probe_cases.json"), "w") as f:
