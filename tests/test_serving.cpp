@@ -8,22 +8,11 @@
 
 #include "models/llm/step_model.h"
 #include "models/serving/serving_sim.h"
-#include "sim/config/map_reader.h"
+#include "tests/serving_helpers.h"
 
 using namespace attnsim;
-
-namespace {
-
-ModelSpec tiny_model() {
-  return parse_model_spec(load_yaml_string("name: tiny\nlayers: 2\nhidden: 256\nq_heads: 4\nkv_heads: 2\nhead_dim: 64\n"
-                                           "ffn: 512\nvocab: 1000\nmax_context: 4096\nattention: {pattern: {name: causal}}\n",
-                                           "tiny.yaml"),
-                          "tiny.yaml");
-}
-
-HwSpec h100() { return load_hw_spec(resolve_hw_path("h100-sxm")); }
-
-}  // namespace
+using attnsim_test::h100;
+using attnsim_test::tiny_model;
 
 TEST_CASE("serving: one request takes exactly its prefill plus its decode steps", "[serving]") {
   StepModel sm(h100(), tiny_model(), Deployment{});
