@@ -63,6 +63,10 @@ TEST_CASE("admission rule: rejects or downgrades exactly the irregular requests"
   const AdmissionResult rejected = apply_admission(reqs, rule, irregularity);
   CHECK(rejected.decision == std::vector<Admission>{Admission::admitted, Admission::rejected, Admission::admitted, Admission::admitted});
   REQUIRE(rejected.served.size() == 3);
+  // Between grid lengths (2048 and 2496) the measure is interpolated: 2272 is half way.
+  const YAML::Node scattered = set.classes[1].pattern;
+  CHECK(irregularity.measure(1, 2272) == Approx((pattern_irregularity(scattered, model, 2048, IrregularityRule{}) +
+                                                 pattern_irregularity(scattered, model, 2496, IrregularityRule{})) / 2));
   CHECK(rejected.served[1].id == 2);
   // Downgrade to the model's own layers (the 'causal' entry): served, with that class's cost.
   set = pattern_set(mix, "model", model);

@@ -130,9 +130,8 @@ TEST_CASE("serving: preemption recomputes the newest request and completes every
 TEST_CASE("serving: Little's law holds with chunked prefill and preemption under a tight cache", "[serving]") {
   StepModel sm(h100(), tiny_model(), Deployment{});
   StepTable table(sm, false);
-  LengthDistribution prompt{"uniform", 64, 1024, 4000}, output{"uniform", 1, 512, 4000};
-  const double rate = 100, duration = 30;
-  const std::vector<Request> reqs = poisson_requests(rate, duration, prompt, output, 11);
+  const double duration = 30;
+  const std::vector<Request> reqs = attnsim_test::uniform_requests(100, duration, 512, 11);
   const double arrivals_per_s = static_cast<double>(reqs.size()) / duration;  // this sample's rate
   for (const bool chunked : {false, true}) {
     ServingOptions o{64, 4096};

@@ -60,12 +60,17 @@ double pattern_irregularity(const YAML::Node& pattern, const ModelSpec& model, i
 
 double IrregularityTable::measure(int pattern_class, int64_t prompt_tokens) {
   const ModelSpec& m = classes_.at(static_cast<size_t>(std::max(0, pattern_class)));
-  const int64_t length = length_grid(prompt_tokens, 64, m.max_context_tokens).second;
-  const auto key = std::make_pair(pattern_class, length);
-  if (auto it = cache_.find(key); it != cache_.end()) return it->second;
-  double worst = 0;
-  for (const AttentionKind& k : m.attention) worst = std::max(worst, pattern_irregularity(k.pattern, m, length, rule_));
-  return cache_[key] = worst;
+  auto at = [&](int64_t length) {
+    const auto key = std::make_pair(pattern_class, length);
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    double worst = 0;
+    for (const AttentionKind& k : m.attention) worst = std::max(worst, pattern_irregularity(k.pattern, m, length, rule_));
+    return cache_[key] = worst;
+  };
+  const std::pair<int64_t, int64_t> grid = length_grid(prompt_tokens, 64, m.max_context_tokens);
+  if (grid.first == grid.second) return at(grid.first);
+  const double w = static_cast<double>(prompt_tokens - grid.first) / static_cast<double>(grid.second - grid.first);
+  return at(grid.first) + w * (at(grid.second) - at(grid.first));
 }
 
 }  // namespace attnsim

@@ -7,9 +7,10 @@
 // the measure is the `quantile`-quantile (nearest rank) over the rows. The rule
 // "90% of tokens attend to at most 256 others" is quantile 0.9, max_keys 256.
 //
-// Cheap and deterministic: the prompt length is rounded up to the serving length grid
-// (quarter octaves, so at most ~19% longer), at most kSampledRows rows are read (evenly
-// spaced positions, heads round-robin), and results are cached per (class, length).
+// Cheap and deterministic: the measure is taken at the serving length grid points around
+// the prompt length (quarter octaves) and interpolated linearly between them, at most
+// kSampledRows rows are read per point (evenly spaced positions, heads round-robin), and
+// results are cached per (class, grid length).
 // A model class with several layer patterns takes the largest measure of its layers.
 #pragma once
 

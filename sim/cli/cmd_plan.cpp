@@ -53,7 +53,7 @@ void setup(CLI::App& app) {
     if (!o->s.pattern_mix.empty() && !o->patterns.empty()) {
       throw Error("--patterns and --pattern-mix are two ways to pick patterns: give one (a mix's 'model' entries use the model's own)");
     }
-    const bool rule_on = o->s.admit_max_keys >= 0;
+    const bool rule_on = o->s.rule_on();
     const CostConfig cost = load_cost_config(resolve_cost_path(o->cost));
     std::vector<HwSpec> hws;
     for (const std::string& h : o->hw) {
@@ -78,7 +78,7 @@ void setup(CLI::App& app) {
         PatternMix mix;
         const PatternSet set = serving_patterns(o->s, model, &mix);
         const AdmissionRule rule = admission_rule(o->s, set);
-        IrregularityTable irregularity(class_models(set, model), irregularity_rule(o->s));
+        IrregularityTable irregularity(class_models(set, model), o->s.admit);
         for (int cp : o->cps) {
           for (int tp : o->tps) {
             nlohmann::ordered_json row = {{"hardware", hw.name}, {"pattern", pat}, {"tp", tp}, {"cp", cp}};
@@ -139,8 +139,8 @@ void setup(CLI::App& app) {
     }
     if (!o->s.pattern_mix.empty()) j["pattern_mix"] = o->s.pattern_mix;
     if (rule_on) {
-      j["admission_rule"] = {{"measure", o->s.admit_measure}, {"quantile", o->s.admit_quantile}, {"max_keys", o->s.admit_max_keys},
-                             {"block_tokens", o->s.admit_block_tokens}, {"mode", o->s.admit_mode}};
+      j["admission_rule"] = {{"measure", o->s.admit.measure}, {"quantile", o->s.admit.quantile}, {"max_keys", o->s.admit.max_keys},
+                             {"block_tokens", o->s.admit.block_tokens}, {"mode", o->s.admit_mode}};
     }
     j["cheapest"] = best >= 0 ? rows[static_cast<size_t>(best)] : nlohmann::ordered_json();
     if (o->m.json) {

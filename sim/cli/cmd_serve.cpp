@@ -46,8 +46,8 @@ std::vector<Request> load_requests(const Options& o, const ModelSpec& model, con
 }
 
 nlohmann::ordered_json rule_json(const ServingCliOptions& s, const PatternSet& set) {
-  nlohmann::ordered_json j = {{"measure", s.admit_measure}, {"quantile", s.admit_quantile}, {"max_keys", s.admit_max_keys}};
-  if (s.admit_measure == "scattered_keys") j["block_tokens"] = s.admit_block_tokens;
+  nlohmann::ordered_json j = {{"measure", s.admit.measure}, {"quantile", s.admit.quantile}, {"max_keys", s.admit.max_keys}};
+  if (s.admit.measure == "scattered_keys") j["block_tokens"] = s.admit.block_tokens;
   j["mode"] = s.admit_mode;
   if (set.fallback >= 0) j["fallback"] = set.classes[static_cast<size_t>(set.fallback)].name;
   return j;
@@ -86,7 +86,7 @@ void setup(CLI::App& app) {
     }
     const std::vector<Request> reqs = load_requests(*o, model, mix);
     const AdmissionRule rule = admission_rule(o->s, set);
-    IrregularityTable irregularity(class_models(set, model), irregularity_rule(o->s));
+    IrregularityTable irregularity(class_models(set, model), o->s.admit);
     const auto t0 = std::chrono::steady_clock::now();
     const ServingRun run = serve_requests(reqs, models.table(), scheduler_options(o->s, o->max_batch, mem.kv_capacity_tokens), rule,
                                           &irregularity, true);

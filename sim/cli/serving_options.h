@@ -15,10 +15,9 @@ struct ServingCliOptions {
   std::string kv_policy = "reserve";
   int64_t prefill_chunk_tokens = 0, max_prefill_tokens = 0;
   std::string pattern_mix;
-  int64_t admit_max_keys = -1;  // < 0: no admission rule
-  double admit_quantile = 0.9;
-  std::string admit_measure = "scattered_keys", admit_mode = "reject", admit_fallback = "model";
-  int64_t admit_block_tokens = 64;
+  IrregularityRule admit{"scattered_keys", 0.9, -1, 64};  // max_keys < 0: no admission rule
+  std::string admit_mode = "reject", admit_fallback = "model";
+  bool rule_on() const { return admit.max_keys >= 0; }
 };
 
 // Values are checked in check_serving_options (one attnsim error line each, as the
@@ -36,15 +35,15 @@ inline void add_serving_options(CLI::App* cmd, ServingCliOptions& o) {
       ->capture_default_str();
   cmd->add_option("--pattern-mix", o.pattern_mix,
                   "per-request patterns: a YAML list of {name, share, pattern} (file, name under workloads/serving/, or inline '[...]')");
-  cmd->add_option("--admit-max-keys", o.admit_max_keys,
+  cmd->add_option("--admit-max-keys", o.admit.max_keys,
                   "admission rule on: a request is admitted when --admit-quantile of its prompt's query rows attend to at most this many "
                   "keys (--admit-measure)");
-  cmd->add_option("--admit-quantile", o.admit_quantile, "share of query rows that must stay within --admit-max-keys, in (0, 1]")
+  cmd->add_option("--admit-quantile", o.admit.quantile, "share of query rows that must stay within --admit-max-keys, in (0, 1]")
       ->capture_default_str();
-  cmd->add_option("--admit-measure", o.admit_measure,
+  cmd->add_option("--admit-measure", o.admit.measure,
                   "keys (every attended key counts) or scattered_keys (only keys outside whole aligned blocks of --admit-block-tokens)")
       ->capture_default_str();
-  cmd->add_option("--admit-block-tokens", o.admit_block_tokens, "key block of the block-sparse kernel (scattered_keys)")->capture_default_str();
+  cmd->add_option("--admit-block-tokens", o.admit.block_tokens, "key block of the block-sparse kernel (scattered_keys)")->capture_default_str();
   cmd->add_option("--admit-mode", o.admit_mode, "reject the irregular requests, or downgrade them to --admit-fallback")->capture_default_str();
   cmd->add_option("--admit-fallback", o.admit_fallback,
                   "pattern a downgraded request is served with: a mix entry's name, 'model' or a mapping like '{name: causal}'")
@@ -68,22 +67,22 @@ inline void check_serving_options(const CLI::App* cmd, const ServingCliOptions& 
   if (o.prefill_chunk_tokens > 0 && cp > 1) {
     throw Error("--prefill-chunk-tokens needs --cp 1 (ring attention over a prefill chunk is not modelled)");
   }
-  if (o.admit_max_keys < 0) {
-    if (cmd->count("--admit-max-keys")) throw Error("--admit-max-keys " + std::to_string(o.admit_max_keys) + ": expected a key count >= 0");
+  if (!o.rule_on()) {
+    if (cmd->count("--admit-max-keys")) throw Error("--admit-max-keys " + std::to_string(o.admit.max_keys) + ": expected a key count >= 0");
     for (const char* flag : {"--admit-quantile", "--admit-measure", "--admit-block-tokens", "--admit-mode", "--admit-fallback"}) {
       if (cmd->count(flag)) throw Error(std::string(flag) + " belongs to the admission rule, which is off: add --admit-max-keys N");
     }
   }
-  if (!(o.admit_quantile > 0 && o.admit_quantile <= 1)) {
+  if (!(o.admit.quantile > 0 && o.admit.quantile <= 1)) {
     std::ostringstream v;
-    v << o.admit_quantile;
+    v << o.admit.quantile;
     throw Error("--admit-quantile " + v.str() + ": expected a share of query rows in (0, 1], e.g. 0.9");
   }
-  if (o.admit_measure != "keys" && o.admit_measure != "scattered_keys") {
-    throw Error("--admit-measure '" + o.admit_measure + "': expected keys (every attended key) or scattered_keys (keys outside whole blocks)");
+  if (o.admit.measure != "keys" && o.admit.measure != "scattered_keys") {
+    throw Error("--admit-measure '" + o.admit.measure + "': expected keys (every attended key) or scattered_keys (keys outside whole blocks)");
   }
-  if (o.admit_block_tokens < 1 || o.admit_block_tokens > (int64_t{1} << 20)) {
-    throw Error("--admit-block-tokens " + std::to_string(o.admit_block_tokens) + ": expected a block of 1 to 2^20 keys (e.g. 64)");
+  if (o.admit.block_tokens < 1 || o.admit.block_tokens > (int64_t{1} << 20)) {
+    throw Error("--admit-block-tokens " + std::to_string(o.admit.block_tokens) + ": expected a block of 1 to 2^20 keys (e.g. 64)");
   }
   if (o.admit_mode != "reject" && o.admit_mode != "downgrade") {
     throw Error("--admit-mode '" + o.admit_mode + "': expected reject or downgrade");
@@ -104,26 +103,13 @@ inline ServingOptions scheduler_options(const ServingCliOptions& o, int64_t max_
 }
 
 inline AdmissionRule admission_rule(const ServingCliOptions& o, const PatternSet& set) {
-  AdmissionRule r;
-  r.enabled = o.admit_max_keys >= 0;
-  r.downgrade = o.admit_mode == "downgrade";
-  r.fallback = set.fallback;
-  return r;
-}
-
-inline IrregularityRule irregularity_rule(const ServingCliOptions& o) {
-  IrregularityRule r;
-  r.measure = o.admit_measure;
-  r.quantile = o.admit_quantile;
-  r.max_keys = o.admit_max_keys;
-  r.block_tokens = o.admit_block_tokens;
-  return r;
+  return AdmissionRule{o.rule_on(), o.admit_mode == "downgrade", set.fallback};
 }
 
 // The classes a run needs: the mix (or the model's own patterns) and, when downgrading, the fallback.
 inline PatternSet serving_patterns(const ServingCliOptions& o, const ModelSpec& model, PatternMix* mix) {
   if (!o.pattern_mix.empty()) *mix = parse_pattern_mix(o.pattern_mix, model);
-  const bool downgrade = o.admit_max_keys >= 0 && o.admit_mode == "downgrade";
+  const bool downgrade = o.rule_on() && o.admit_mode == "downgrade";
   return pattern_set(*mix, downgrade ? o.admit_fallback : "", model);
 }
 
