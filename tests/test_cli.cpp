@@ -255,7 +255,9 @@ std::vector<std::string> bad_input_command(const fs::path& file, std::map<std::s
   std::vector<std::string> args = {d.count("command") ? d["command"] : "run", "--hw", hw, "-w", workload};
   if (!d["kernel"].empty()) args.insert(args.end(), {"--kernel", d["kernel"]});
   for (std::string a : split_words(d["args"])) {
-    if (a.rfind("masks/", 0) == 0 || a.rfind("traces/", 0) == 0) a = (kBadInputs / a).string();  // fixtures, relative to this folder
+    for (const char* fixtures : {"masks/", "traces/", "mixes/"}) {
+      if (a.rfind(fixtures, 0) == 0) a = (kBadInputs / a).string();  // relative to this folder
+    }
     args.push_back(a);
   }
   args.insert(args.end(), {"--json", "-q", "-o", out.string()});

@@ -8,22 +8,11 @@
 
 #include "models/llm/step_model.h"
 #include "models/serving/serving_sim.h"
-#include "sim/config/map_reader.h"
+#include "tests/serving_helpers.h"
 
 using namespace attnsim;
-
-namespace {
-
-ModelSpec tiny_model() {
-  return parse_model_spec(load_yaml_string("name: tiny\nlayers: 2\nhidden: 256\nq_heads: 4\nkv_heads: 2\nhead_dim: 64\n"
-                                           "ffn: 512\nvocab: 1000\nmax_context: 4096\nattention: {pattern: {name: causal}}\n",
-                                           "tiny.yaml"),
-                          "tiny.yaml");
-}
-
-HwSpec h100() { return load_hw_spec(resolve_hw_path("h100-sxm")); }
-
-}  // namespace
+using attnsim_test::h100;
+using attnsim_test::tiny_model;
 
 TEST_CASE("serving: one request takes exactly its prefill plus its decode steps", "[serving]") {
   StepModel sm(h100(), tiny_model(), Deployment{});
@@ -65,9 +54,8 @@ TEST_CASE("serving: the KV-cache budget bounds the running batch and rejects wha
 TEST_CASE("serving: Poisson arrivals have the configured rate and Little's law holds", "[serving]") {
   StepModel sm(h100(), tiny_model(), Deployment{});
   StepTable table(sm, false);
-  LengthDistribution prompt{"uniform", 64, 1024, 4000}, output{"uniform", 1, 64, 4000};
   const double rate = 200, duration = 600;
-  const std::vector<Request> reqs = poisson_requests(rate, duration, prompt, output, 7);
+  const std::vector<Request> reqs = attnsim_test::uniform_requests(rate, duration, 64, 7);
   // Count: mean rate x duration = 120000, standard deviation sqrt(120000) = 346: within 4 sigma.
   CHECK(std::abs(static_cast<double>(reqs.size()) - rate * duration) < 4 * std::sqrt(rate * duration));
   const ServingResult r = simulate_serving(reqs, table, ServingOptions{64, 1 << 20});
@@ -78,7 +66,7 @@ TEST_CASE("serving: Poisson arrivals have the configured rate and Little's law h
   CHECK(r.busy_s / r.makespan_s > 0.2);  // a loaded system, not an empty one
   CHECK(r.mean_in_system == Approx(little).epsilon(0.03));
   // Same seed, same run.
-  CHECK(poisson_requests(rate, 1, prompt, output, 7)[3].arrival_s == reqs[3].arrival_s);
+  CHECK(attnsim_test::uniform_requests(rate, 1, 64, 7)[3].arrival_s == reqs[3].arrival_s);
 }
 
 TEST_CASE("serving: an hour of Llama-3-8B traffic at 10 req/s simulates in under 30 s", "[serving][speed]") {

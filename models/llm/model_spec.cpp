@@ -120,7 +120,9 @@ std::string resolve_model_path(const std::string& name_or_path) {
 
 ModelSpec with_pattern(const ModelSpec& m, const YAML::Node& pattern) {
   ModelSpec out = m;
-  out.attention = {{pattern, m.layers}};
+  // A new vector, not element-wise assignment: assigning to a YAML::Node rebinds the node it
+  // shares with `m`, which would change m's pattern too.
+  out.attention = std::vector<AttentionKind>{AttentionKind{pattern, m.layers}};
   return out;
 }
 

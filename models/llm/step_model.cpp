@@ -68,7 +68,7 @@ double StepModel::gemm_s(int64_t m, int64_t n, int64_t k, double* flops, double*
 
 double StepModel::stream_s(double bytes) const { return gemm_model_for(hw_).stream_s(hw_, bytes); }
 
-double StepModel::attention_s(const AttentionKind& kind, bool decode, int64_t batch, int64_t q_len, int64_t kv_len) {
+double StepModel::kernel_s(const AttentionKind& kind, bool decode, int64_t batch, int64_t q_len, int64_t kv_len) {
   const size_t kind_index = static_cast<size_t>(&kind - model_.attention.data());
   const auto key = std::make_tuple(kind_index, decode, batch, q_len, kv_len);
   if (auto it = attention_cache_.find(key); it != attention_cache_.end()) return it->second;
@@ -94,25 +94,88 @@ double StepModel::attention_s(const AttentionKind& kind, bool decode, int64_t ba
 StepCost StepModel::prefill(int64_t batch, int64_t prompt_tokens) { return step(false, batch, prompt_tokens); }
 StepCost StepModel::decode(int64_t batch, int64_t context_tokens) { return step(true, batch, context_tokens); }
 
+// Attention per distinct pattern; prefill with context parallelism: ring attention, each
+// group a balanced 1/cp of the work while the K/V shards circulate (overlapped).
+std::vector<OpCost> StepModel::attention_ops(bool decode, int64_t batch, int64_t q_len, int64_t kv_len) {
+  const int cp = d_.cp;
+  if (!decode && cp > 1 && q_len != kv_len) {
+    throw Error(model_.name + ": a prefill chunk (q_len " + std::to_string(q_len) + " < kv_len " + std::to_string(kv_len) +
+                ") with context parallelism is not modelled; use cp 1");
+  }
+  std::vector<OpCost> out;
+  for (const AttentionKind& kind : model_.attention) {
+    double t = 0;
+    double ring = 0;
+    if (decode) {
+      const int64_t kv_chip = (kv_len + cp - 1) / cp;
+      t = kernel_s(kind, true, batch, 1, kv_chip);
+      if (cp > 1) ring = ring_all_gather_s(hw_.interconnect, cp, static_cast<double>(batch * q_heads_chip_ * model_.head_dim) * 4.0 * cp);
+      t += ring;  // partial outputs are combined after the kernel
+    } else {
+      const double full = kernel_s(kind, false, batch, q_len, kv_len);
+      const double shard = 2.0 * static_cast<double>(batch * (kv_len / cp) * kv_heads_chip_ * model_.head_dim) * dtype_bytes(model_.dtype);
+      ring = cp > 1 ? (cp - 1) * ring_pass_s(hw_.interconnect, shard) : 0;
+      t = std::max(full / cp, ring);
+    }
+    const double layers = static_cast<double>(kind.layer_count);
+    out.push_back({std::string("attention:") + kind.pattern["name"].as<std::string>(), "attention", t * layers, 0, 0,
+                   static_cast<int64_t>(layers)});
+  }
+  return out;
+}
+
+double StepModel::attention_s(bool decode, int64_t batch, int64_t q_len, int64_t kv_len) {
+  if (batch < 1 || q_len < 1 || q_len > kv_len || (decode && q_len != 1)) {
+    throw Error(model_.name + ": attention needs batch >= 1 and 1 <= q_len <= kv_len (decode: q_len 1)");
+  }
+  if (kv_len > model_.max_context_tokens) {
+    throw Error(model_.name + ": " + std::to_string(kv_len) + " tokens exceed the model's context of " + std::to_string(model_.max_context_tokens));
+  }
+  double s = 0;
+  for (const OpCost& o : attention_ops(decode, batch, q_len, kv_len)) s += o.time_s;
+  return s;
+}
+
+StepCost StepModel::without_attention(const DenseWork& w) const {
+  if (w.rows < 1 || w.sampled < 0 || w.positions < 1 || w.decode_rows < 0 || w.decode_rows > w.rows) {
+    throw Error(model_.name + ": a step needs rows >= 1, positions >= 1 and 0 <= decode rows <= rows");
+  }
+  StepCost c = build(w, [](StepCost&) {});
+  c.phase = "without_attention";
+  return c;
+}
+
 StepCost StepModel::step(bool decode, int64_t batch, int64_t tokens) {
   const ModelSpec& m = model_;
   if (batch < 1 || tokens < 1) throw Error(m.name + ": batch and token counts must be >= 1");
   if (tokens > m.max_context_tokens) {
     throw Error(m.name + ": " + std::to_string(tokens) + " tokens exceed the model's context of " + std::to_string(m.max_context_tokens));
   }
-  const int cp = d_.cp, tp = d_.tp;
+  const int cp = d_.cp;
   if (!decode && tokens % cp != 0) {
     throw Error(m.name + ": context parallelism " + std::to_string(cp) + " must divide the prompt (" + std::to_string(tokens) + " tokens)");
   }
-  const double eb = dtype_bytes(m.dtype), h = static_cast<double>(m.hidden);
-  const int64_t hd = m.head_dim, L = m.layers;
   // Tokens each chip runs through the GEMMs: a prompt's slice (prefill), the whole batch (decode).
   const int64_t rows = decode ? batch : batch * tokens / cp;
-  const int64_t ffn_chip = (m.ffn + tp - 1) / tp, vocab_chip = (m.vocab + tp - 1) / tp;
-  StepCost c;
+  const std::vector<OpCost> attention = attention_ops(decode, batch, decode ? 1 : tokens, tokens);
+  StepCost c = build(DenseWork{rows, batch, decode ? 1 : tokens / cp, decode ? batch : 0}, [&](StepCost& s) {
+    for (const OpCost& o : attention) s.ops.push_back(o);
+  });
   c.phase = decode ? "decode" : "prefill";
   c.batch = batch;
   c.tokens = tokens;
+  c.time_s = 0;
+  for (const OpCost& o : c.ops) c.time_s += o.time_s;
+  return c;
+}
+
+StepCost StepModel::build(const DenseWork& w, const std::function<void(StepCost&)>& attention) const {
+  const ModelSpec& m = model_;
+  const int tp = d_.tp;
+  const double eb = dtype_bytes(m.dtype), h = static_cast<double>(m.hidden);
+  const int64_t hd = m.head_dim, L = m.layers, rows = w.rows, batch = w.sampled;
+  const int64_t ffn_chip = (m.ffn + tp - 1) / tp, vocab_chip = (m.vocab + tp - 1) / tp;
+  StepCost c;
   // `times` copies of an operator of `kernels` launches each.
   auto add = [&](const std::string& name, const std::string& cat, double t, double flops, double bytes, double times, int64_t kernels = 1) {
     c.ops.push_back({name, cat, t * times, flops * times, bytes * times, static_cast<int64_t>(times) * kernels});
@@ -143,7 +206,7 @@ StepCost StepModel::step(bool decode, int64_t batch, int64_t tokens) {
   const double act = static_cast<double>(rows) * h * eb;  // one activation tensor [rows x hidden]
   const double dr = static_cast<double>(rows), dd = static_cast<double>(hd);
   const double q_elems = dr * static_cast<double>(q_heads_chip_ * hd), kv_elems = dr * static_cast<double>(kv_heads_chip_ * hd);
-  const double positions = decode ? 1.0 : static_cast<double>(tokens / cp);
+  const double positions = static_cast<double>(w.positions);
   // Embedding gather: read and write one activation (eager: plus the int64 token ids).
   elementwise("embedding", "elementwise", {2 * act + dr * 8}, 2 * act, 0, 1);
   if (eager()) elementwise("rope_tables", "elementwise", eager_rope_table_bytes(positions, dd, eb), 0, 0, 1);
@@ -156,27 +219,12 @@ StepCost StepModel::step(bool decode, int64_t batch, int64_t tokens) {
   std::vector<double> rope = eager_rope_bytes(q_elems, positions, dd, eb);
   for (const double kb : eager_rope_bytes(kv_elems, positions, dd, eb)) rope.push_back(kb);
   elementwise("rope", "elementwise", rope, 2.0 * (q_elems + kv_elems) * eb, 0, L);
-  // The new token's K and V copied into the cache (eager decode; fused kernels write it in their epilogue).
-  if (eager() && decode) elementwise("kv_write", "elementwise", {2 * kv_elems * eb, 2 * kv_elems * eb}, 0, 0, L);
-  // Attention per distinct pattern; prefill with context parallelism: ring attention, each
-  // group a balanced 1/cp of the work while the K/V shards circulate (overlapped).
-  for (const AttentionKind& kind : m.attention) {
-    double t = 0;
-    double ring = 0;
-    if (decode) {
-      const int64_t kv_chip = (tokens + cp - 1) / cp;
-      t = attention_s(kind, true, batch, 1, kv_chip);
-      if (cp > 1) ring = ring_all_gather_s(hw_.interconnect, cp, static_cast<double>(batch * q_heads_chip_ * hd) * 4.0 * cp);
-      t += ring;  // partial outputs are combined after the kernel
-    } else {
-      const double full = attention_s(kind, false, batch, tokens, tokens);
-      const double shard = 2.0 * static_cast<double>(batch * (tokens / cp) * kv_heads_chip_ * hd) * eb;
-      ring = cp > 1 ? (cp - 1) * ring_pass_s(hw_.interconnect, shard) : 0;
-      t = std::max(full / cp, ring);
-    }
-    add(std::string("attention:") + kind.pattern["name"].as<std::string>(), "attention", t, 0, 0,
-        static_cast<double>(kind.layer_count));
+  // The new tokens' K and V copied into the cache (eager decode; fused kernels write it in their epilogue).
+  if (eager() && w.decode_rows > 0) {
+    const double kv_new = static_cast<double>(w.decode_rows * kv_heads_chip_ * hd) * eb;
+    elementwise("kv_write", "elementwise", {2 * kv_new, 2 * kv_new}, 0, 0, L);
   }
+  attention(c);
   gemm("o_proj", rows, m.hidden, q_heads_chip_ * hd, L);
   const double ar = ring_all_reduce_s(hw_.interconnect, tp, act);
   if (tp > 1) add("all_reduce", "collective", ar, 0, 0, 2.0 * L);
@@ -190,12 +238,14 @@ StepCost StepModel::step(bool decode, int64_t batch, int64_t tokens) {
   // SiLU(gate) x up: eager, F.silu then the product; fused, one pass over gate, up and the output.
   elementwise("silu_mul", "elementwise", {2 * ffn_elems * eb, 3 * ffn_elems * eb}, 3 * ffn_elems * eb, 4.0 * ffn_elems, L);
   gemm("mlp_down", rows, m.hidden, ffn_chip, L);
-  // Final norm and LM head on the last position of each sequence, logits gathered over TP.
-  const double last = static_cast<double>(batch) * h * eb;
-  elementwise("final_norm", "norm", eager_rms_norm_bytes(static_cast<double>(batch), h, eb), 2 * last + h * eb,
-              5.0 * static_cast<double>(batch) * h, 1);
-  gemm("lm_head", batch, vocab_chip, m.hidden, 1);
-  if (tp > 1) add("logits_gather", "collective", ring_all_gather_s(hw_.interconnect, tp, static_cast<double>(batch * m.vocab) * eb), 0, 0, 1);
+  // Final norm and LM head on the last position of each sampled sequence, logits gathered over TP.
+  if (batch > 0) {
+    const double last = static_cast<double>(batch) * h * eb;
+    elementwise("final_norm", "norm", eager_rms_norm_bytes(static_cast<double>(batch), h, eb), 2 * last + h * eb,
+                5.0 * static_cast<double>(batch) * h, 1);
+    gemm("lm_head", batch, vocab_chip, m.hidden, 1);
+    if (tp > 1) add("logits_gather", "collective", ring_all_gather_s(hw_.interconnect, tp, static_cast<double>(batch * m.vocab) * eb), 0, 0, 1);
+  }
   for (const OpCost& o : c.ops) c.time_s += o.time_s;
   return c;
 }

@@ -8,6 +8,7 @@
 // or as the separate kernels eager PyTorch launches (`ops: eager`).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <tuple>
@@ -51,6 +52,15 @@ struct StepCost {
   double category_s(const std::string& category) const;
 };
 
+// The part of a step that is not attention, for steps that mix sequences (serving:
+// several prompts, prefill chunks beside decode tokens). Per chip of one group.
+struct DenseWork {
+  int64_t rows = 0;         // tokens through the GEMMs and elementwise ops
+  int64_t sampled = 0;      // sequences whose last position goes through the final norm and LM head (may be 0)
+  int64_t positions = 0;    // query positions of the longest sequence (eager RoPE tables)
+  int64_t decode_rows = 0;  // rows that are decode tokens (eager: their K/V copied into the cache)
+};
+
 // Memory per chip of one tensor-parallel group, and the KV cache it leaves.
 struct MemoryPlan {
   double weight_bytes_per_chip = 0;
@@ -67,6 +77,13 @@ class StepModel {
 
   StepCost prefill(int64_t batch, int64_t prompt_tokens);
   StepCost decode(int64_t batch, int64_t context_tokens);
+  // The step above without its attention operators: prefill(b, s) is
+  // without_attention({b s / cp, b, s / cp, 0}) plus attention_s(false, b, s, s), decode(b, c)
+  // is without_attention({b, b, 1, b}) plus attention_s(true, b, 1, c), up to rounding.
+  StepCost without_attention(const DenseWork& w) const;
+  // Attention of all layers for `batch` sequences of q_len queries over kv_len keys each,
+  // queries at the end of the keys (q_len < kv_len: a prefill chunk; needs cp == 1).
+  double attention_s(bool decode, int64_t batch, int64_t q_len, int64_t kv_len);
   MemoryPlan memory() const;
 
   const HwSpec& hw() const { return hw_; }
@@ -76,7 +93,11 @@ class StepModel {
 
  private:
   StepCost step(bool decode, int64_t batch, int64_t tokens);
-  double attention_s(const AttentionKind& kind, bool decode, int64_t batch, int64_t q_len, int64_t kv_len);
+  // The operators of a step; `attention` appends the attention operators between RoPE and o_proj.
+  StepCost build(const DenseWork& w, const std::function<void(StepCost&)>& attention) const;
+  // Per attention kind: its operator (all its layers), with context parallelism.
+  std::vector<OpCost> attention_ops(bool decode, int64_t batch, int64_t q_len, int64_t kv_len);
+  double kernel_s(const AttentionKind& kind, bool decode, int64_t batch, int64_t q_len, int64_t kv_len);
   double gemm_s(int64_t m, int64_t n, int64_t k, double* flops, double* bytes) const;
   double stream_s(double bytes) const;  // a memory-bound elementwise kernel
   bool eager() const { return d_.ops == "eager"; }

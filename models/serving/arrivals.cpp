@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "sim/config/map_reader.h"
 #include "sim/core/error.h"
 
 namespace attnsim {
@@ -74,27 +75,63 @@ std::vector<Request> poisson_requests(double rate_per_s, double duration_s, cons
   return out;
 }
 
-std::vector<Request> load_request_trace(const std::string& path) {
+namespace {
+
+std::vector<std::string> split_csv(const std::string& line) {
+  std::vector<std::string> out;
+  std::stringstream ss(line);
+  for (std::string f; std::getline(ss, f, ',');) {
+    const size_t a = f.find_first_not_of(" \t\r"), b = f.find_last_not_of(" \t\r");
+    out.push_back(a == std::string::npos ? "" : f.substr(a, b - a + 1));
+  }
+  if (!line.empty() && line.back() == ',') out.emplace_back();
+  return out;
+}
+
+// Whole-field numbers only ("12x" and "" are errors).
+template <class T>
+bool parse_field(const std::string& f, T& v) {
+  std::istringstream in(f);
+  std::string rest;
+  return !f.empty() && (in >> v) && !(in >> rest);
+}
+
+}  // namespace
+
+std::vector<Request> load_request_trace(const std::string& path, const std::vector<std::string>& pattern_names) {
   std::ifstream in(path);
   if (!in) throw Error(path + ": cannot open the request trace");
   std::string line;
-  if (!std::getline(in, line) || line.rfind("arrival_s,prompt_tokens,output_tokens", 0) != 0) {
-    throw Error(path + ":1: expected the header 'arrival_s,prompt_tokens,output_tokens'");
+  const std::string base = "arrival_s,prompt_tokens,output_tokens";
+  if (!std::getline(in, line) || line.rfind(base, 0) != 0) {
+    throw Error(path + ":1: expected the header '" + base + "' (optionally ',pattern')");
   }
+  const std::vector<std::string> header = split_csv(line);
+  const bool with_pattern = header.size() == 4 && header[3] == "pattern";
+  if (header.size() != 3 && !with_pattern) throw Error(path + ":1: expected the header '" + base + "' (optionally ',pattern')");
+  if (with_pattern && pattern_names.empty()) {
+    throw Error(path + ": the trace names a pattern per request; give --pattern-mix with entries of those names");
+  }
+  const std::string form = with_pattern ? base + ",pattern" : base;
   std::vector<Request> out;
   for (int64_t n = 2; std::getline(in, line); ++n) {
-    if (line.empty()) continue;
+    if (line.empty() || line == "\r") continue;
+    const std::string at = path + ":" + std::to_string(n) + ": ";
+    const std::vector<std::string> f = split_csv(line);
     Request r;
-    char c1 = 0, c2 = 0;
-    std::istringstream ls(line);
-    std::string rest;
-    if (!(ls >> r.arrival_s >> c1 >> r.prompt_tokens >> c2 >> r.output_tokens) || c1 != ',' || c2 != ',' || (ls >> rest)) {
-      throw Error(path + ":" + std::to_string(n) + ": expected 'arrival_s,prompt_tokens,output_tokens', got '" + line + "'");
+    if (f.size() != header.size() || !parse_field(f[0], r.arrival_s) || !parse_field(f[1], r.prompt_tokens) ||
+        !parse_field(f[2], r.output_tokens)) {
+      throw Error(at + "expected '" + form + "', got '" + line + "'");
     }
-    if (!(r.arrival_s >= 0) || r.prompt_tokens < 1 || r.output_tokens < 1) {
-      throw Error(path + ":" + std::to_string(n) + ": arrival must be >= 0 and token counts >= 1");
+    if (!(r.arrival_s >= 0) || r.prompt_tokens < 1 || r.output_tokens < 1) throw Error(at + "arrival must be >= 0 and token counts >= 1");
+    if (with_pattern && !f[3].empty()) {
+      const auto it = std::find(pattern_names.begin(), pattern_names.end(), f[3]);
+      if (it == pattern_names.end()) {
+        throw Error(at + "pattern '" + f[3] + "' is not an entry of the pattern mix (entries: " + join_names(pattern_names) + ")");
+      }
+      r.pattern = static_cast<int>(it - pattern_names.begin());
     }
-    if (!out.empty() && r.arrival_s < out.back().arrival_s) throw Error(path + ":" + std::to_string(n) + ": arrivals must not decrease");
+    if (!out.empty() && r.arrival_s < out.back().arrival_s) throw Error(at + "arrivals must not decrease");
     r.id = static_cast<int64_t>(out.size());
     out.push_back(r);
   }

@@ -14,6 +14,7 @@ struct Request {
   double arrival_s = 0;
   int64_t prompt_tokens = 0;
   int64_t output_tokens = 0;  // >= 1: the first comes out of the prefill
+  int pattern = -1;           // pattern class (models/serving/pattern_mix.h); < 0: class 0 until drawn from a mix
 };
 
 // "fixed:N", "uniform:A,B" (inclusive) or "lognormal:MEDIAN,SIGMA"; values clipped to [1, max].
@@ -40,8 +41,10 @@ int64_t draw_length(const LengthDistribution& d, Rng& rng);
 // Arrivals at `rate_per_s` over [0, duration_s).
 std::vector<Request> poisson_requests(double rate_per_s, double duration_s, const LengthDistribution& prompt,
                                       const LengthDistribution& output, uint64_t seed);
-// A CSV trace: header "arrival_s,prompt_tokens,output_tokens", then one request per line,
-// arrivals non-decreasing. Errors name the file and line.
-std::vector<Request> load_request_trace(const std::string& path);
+// A CSV trace: header "arrival_s,prompt_tokens,output_tokens" (optionally ",pattern"), then
+// one request per line, arrivals non-decreasing. A pattern names an entry of
+// `pattern_names` (the pattern mix; empty = no mix, so no pattern column); an empty
+// pattern field leaves the request to be drawn from the mix. Errors name the file and line.
+std::vector<Request> load_request_trace(const std::string& path, const std::vector<std::string>& pattern_names = {});
 
 }  // namespace attnsim
