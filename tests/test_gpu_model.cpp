@@ -10,7 +10,7 @@
 #include <string>
 
 #include "models/gpu/gpu_params.h"
-#include "models/gpu/bandwidth_server.h"
+#include "models/common/bandwidth_server.h"
 #include "models/gpu/gpu_sim.h"
 #include "models/gpu/l2_residency.h"
 #include "sim/config/map_reader.h"

@@ -10,7 +10,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
 
-#include "models/gpu/bandwidth_server.h"
+#include "models/common/bandwidth_server.h"
 #include "models/gpu/gpu_params.h"
 #include "models/common/systemc_context.h"
 #include "models/gpu/l2_residency.h"

@@ -10,7 +10,7 @@
 #include <tuple>
 
 #include "models/common/systemc_context.h"
-#include "models/gpu/bandwidth_server.h"
+#include "models/common/bandwidth_server.h"
 #include "models/tpu/tpu_core.h"
 #include "sim/core/error.h"
 #include "sim/core/sanitizer.h"

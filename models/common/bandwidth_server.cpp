@@ -1,4 +1,4 @@
-#include "models/gpu/bandwidth_server.h"
+#include "models/common/bandwidth_server.h"
 
 #include <algorithm>
 #include <cmath>
