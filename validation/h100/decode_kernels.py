@@ -43,11 +43,11 @@ def profile_kernels(fns):
         for fn in fns:
             fn()
             torch.cuda.synchronize()  # calls stay apart in time: group kernels by gaps below
-    path = tempfile.mktemp(suffix=".json")
-    prof.export_chrome_trace(path)
-    with open(path) as f:
-        events = json.load(f)["traceEvents"]
-    os.remove(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "trace.json")
+        prof.export_chrome_trace(path)
+        with open(path) as f:
+            events = json.load(f)["traceEvents"]
     ks = sorted((e for e in events if e.get("cat") == "kernel"), key=lambda e: e["ts"])
     calls, cur, last_end = [], [], None
     for e in ks:
