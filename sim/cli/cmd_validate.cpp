@@ -1,10 +1,8 @@
 // `attnsim validate [FILE|DIR ...]`: re-simulate measured kernels and report error.
-#include <algorithm>
-#include <filesystem>
 #include <memory>
 
 #include "sim/cli/command.h"
-#include "sim/core/paths.h"
+#include "sim/cli/measurement_inputs.h"
 #include "sim/core/sanitizer.h"
 #include "sim/validate/validate.h"
 
@@ -35,25 +33,9 @@ void setup(CLI::App& app) {
   cmd->add_flag("--no-gate", o->no_gate, "exit 0 even when targets are missed");
   cmd->add_flag("--quiet,-q", o->quiet, "no progress on stderr");
   cmd->callback([o] {
-    namespace fs = std::filesystem;
-    std::vector<std::string> inputs = o->inputs;
-    if (inputs.empty()) inputs.push_back((fs::path(data_root()) / "validation" / "h100" / "data").string());
     ValidateOptions vo;
-    for (const std::string& in : inputs) {
-      std::error_code ec;
-      if (fs::is_directory(in, ec)) {
-        std::vector<std::string> found;
-        for (const auto& e : fs::directory_iterator(in)) {
-          if (e.path().extension() == ".jsonl") found.push_back(e.path().string());
-        }
-        std::sort(found.begin(), found.end());
-        vo.files.insert(vo.files.end(), found.begin(), found.end());
-      } else if (fs::is_regular_file(in, ec)) {
-        vo.files.push_back(in);
-      } else {
-        throw Error(in + ": no such measurement file or folder");
-      }
-    }
+    const std::vector<std::string> files = measurement_files(o->inputs, "validation/h100/data");
+    vo.files.insert(vo.files.end(), files.begin(), files.end());
     vo.hw = o->hw;
     vo.measured_clock = o->measured_clock;
     vo.max_kv_len = o->max_kv_len;

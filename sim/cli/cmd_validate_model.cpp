@@ -1,13 +1,11 @@
 // `attnsim validate-model [FILE|DIR ...]`: re-simulate measured whole-model steps
 // (validation/h100/model_step.py records) and report step and per-operator errors; exits
 // non-zero when a validation record misses its target (8% prefill, 12% decode).
-#include <algorithm>
-#include <filesystem>
 #include <memory>
 
 #include "models/llm/step_validation.h"
 #include "sim/cli/command.h"
-#include "sim/core/paths.h"
+#include "sim/cli/measurement_inputs.h"
 #include "sim/core/sanitizer.h"
 
 namespace attnsim {
@@ -31,25 +29,9 @@ void setup(CLI::App& app) {
   cmd->add_option("--output,-o", o->output, "write the report to this file instead of stdout");
   cmd->add_flag("--no-gate", o->no_gate, "exit 0 even when targets are missed");
   cmd->callback([o] {
-    namespace fs = std::filesystem;
-    std::vector<std::string> inputs = o->inputs;
-    if (inputs.empty()) inputs.push_back((fs::path(data_root()) / "validation" / "h100" / "data" / "model_step").string());
     StepValidationOptions v = o->v;
-    for (const std::string& in : inputs) {
-      std::error_code ec;
-      if (fs::is_directory(in, ec)) {
-        std::vector<std::string> found;
-        for (const auto& e : fs::directory_iterator(in)) {
-          if (e.path().extension() == ".jsonl") found.push_back(e.path().string());
-        }
-        std::sort(found.begin(), found.end());
-        v.files.insert(v.files.end(), found.begin(), found.end());
-      } else if (fs::is_regular_file(in, ec)) {
-        v.files.push_back(in);
-      } else {
-        throw Error(in + ": no such measurement file or folder");
-      }
-    }
+    const std::vector<std::string> files = measurement_files(o->inputs, "validation/h100/data/model_step");
+    v.files.insert(v.files.end(), files.begin(), files.end());
     require_writable_output(o->output);
     const StepValidationReport rep = validate_steps(v);
     resync_sanitizer_stack();  // SystemC switched stacks (see sim/core/sanitizer.h)
