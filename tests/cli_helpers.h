@@ -18,6 +18,10 @@ namespace fs = std::filesystem;
 
 inline const fs::path kRepo = fs::path(ATTNSIM_TEST_DIR).parent_path();
 inline const fs::path kBadInputs = fs::path(ATTNSIM_TEST_DIR) / "bad-inputs";
+// A small causal prefill layer (4 heads, GQA 2, 4k tokens): quick to simulate, enough CTAs to plot.
+inline const char* const kSmallCausalWorkload =
+    "name: small-causal\nbatch: 1\nq_heads: 4\nkv_heads: 2\nhead_dim: 64\nphase: prefill\nkv_len: 4096\n"
+    "pattern: {name: causal}\n";
 
 // A fresh folder under the temp dir, removed with its contents at scope exit.
 struct CliDir {

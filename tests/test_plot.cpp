@@ -14,10 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-const char* kCausal4k =
-    "name: causal4k\nbatch: 1\nq_heads: 4\nkv_heads: 2\nhead_dim: 64\nphase: prefill\nkv_len: 4096\n"
-    "pattern: {name: causal}\n";
-
 // The rows of datablock $name, split into words.
 std::vector<std::vector<std::string>> datablock(const std::string& script, const std::string& name) {
   const std::string open = "$" + name + " << EOD\n";
@@ -38,7 +34,7 @@ struct Fixture {
   CliDir dir;
   json result;
   Fixture(const std::string& hw = "h100-sxm") {
-    write_text(dir.path / "w.yaml", kCausal4k);
+    write_text(dir.path / "w.yaml", kSmallCausalWorkload);
     const CliResult r = run_cli({"run", "--hw", hw, "-w", dir.file("w.yaml"), "--json", "-q", "--no-check", "--detail", "-o",
                                  dir.file("r.json")},
                                 dir.path);

@@ -16,10 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-const char* kSmallCausal =
-    "name: small-causal\nbatch: 1\nq_heads: 4\nkv_heads: 2\nhead_dim: 64\nphase: prefill\nkv_len: 4096\n"
-    "pattern: {name: causal}\n";
-
 struct TraceCheck {
   int64_t unit_slices = 0;   // X events on lane tracks
   int64_t units = 0;         // units they cover (sum of args.units)
@@ -98,7 +94,7 @@ bool has_counter_for(const TraceCheck& c, const std::string& level) {
 
 TEST_CASE("trace: a GPU run's trace is valid Trace Event Format with a slice per CTA", "[trace-export]") {
   CliDir dir;
-  write_text(dir.path / "w.yaml", kSmallCausal);
+  write_text(dir.path / "w.yaml", kSmallCausalWorkload);
   const std::vector<std::string> base = {"run", "--hw", "h100-sxm", "-w", dir.file("w.yaml"), "--json", "-q", "--no-check"};
   auto with = [&](std::vector<std::string> extra) {
     std::vector<std::string> a = base;
@@ -143,7 +139,7 @@ TEST_CASE("trace: a GPU run's trace is valid Trace Event Format with a slice per
 
 TEST_CASE("trace: a TPU run's trace has one busy slice per TensorCore and its levels' counters", "[trace-export]") {
   CliDir dir;
-  write_text(dir.path / "w.yaml", kSmallCausal);
+  write_text(dir.path / "w.yaml", kSmallCausalWorkload);
   const CliResult r = run_cli({"run", "--hw", "tpu-v5p", "-w", dir.file("w.yaml"), "--json", "-q", "--no-check", "--detail",
                                "--trace", dir.file("t.json"), "-o", dir.file("r.json")},
                               dir.path);
