@@ -1,6 +1,7 @@
 // GPU-specific parameters (the `gpu:` section of a hardware config).
 #pragma once
 
+#include "models/gpu/l2_stack.h"
 #include "sim/hw/hw_spec.h"
 
 namespace attnsim {
@@ -16,6 +17,10 @@ struct GpuParams : ArchParams {
   double exp_issue_fraction = 0;       // fraction of SFU rate usable by softmax exp
   double l2_usable_fraction = 0;       // share of L2 capacity that holds reusable K/V tiles
   double kernel_gap_s = 0;             // gap between two dependent kernels (split-KV combine)
+  // Partitioned LRU L2 (l2_replay.h) where CTAs share K/V tiles; else random replacement only.
+  bool l2_lru = false;
+  int l2_partitions = 1;
+  L2StackParams l2_partition;          // per partition
 };
 
 }  // namespace attnsim

@@ -13,6 +13,7 @@
 #include "models/common/bandwidth_server.h"
 #include "models/gpu/gpu_params.h"
 #include "models/common/systemc_context.h"
+#include "models/gpu/l2_replay.h"
 #include "models/gpu/l2_residency.h"
 #include "sim/core/sanitizer.h"
 #include "sim/hw/hw_graph.h"
@@ -38,6 +39,8 @@ struct MemRequest : tlm::tlm_extension<MemRequest> {
   bool descending = false;  // blocks[] visited last to first
   double block_interval_s = 0;  // load_kv: expected time between the CTA's successive blocks
   double latency_s = 0;     // filled in: the latency of this load (DRAM under the current load, or L2)
+  int64_t chunk = -1;       // load_kv: the chunk's id (RunContext::chunk_base)
+  uint32_t sm = 0;          // the requesting SM
   tlm_extension_base* clone() const override { return new MemRequest(*this); }
   void copy_from(const tlm_extension_base& other) override { *this = static_cast<const MemRequest&>(other); }
 };
@@ -55,6 +58,11 @@ struct RunContext {
   double mma_cycles = 0, exp_cycles = 0, vec_full_cycles = 0, vec_partial_cycles = 0, smem_bytes_block = 0;
   double smem_bytes_per_cycle = 0;
   double l2_latency_s = 0, hbm_latency_s = 0;
+  // Stack-distance L2 (l2_replay.h): the first pass records into `record`, the second takes
+  // each chunk's misses from `replayed`. Chunk id = chunk_base[unit] + the chunk's ordinal.
+  std::vector<int64_t> chunk_base = {};
+  L2StackReplay* record = nullptr;
+  const L2ReplayResult* replayed = nullptr;
   double kv_block_bytes(uint32_t kb) const {
     return 2.0 * trace->mask().geometry().kv_cols_in(kb) * head_bytes;
   }
@@ -77,6 +85,7 @@ SC_MODULE(MemorySystem) {
   int cache = -1;         // index in hops of the reuse cache, -1 = none
   std::unique_ptr<L2Residency> tiles;
   std::vector<std::pair<double, double>> stores;  // (fill mark after the store, bytes): write-back residue
+  double replayed_hits = 0, replayed_misses = 0;  // tile accesses, when misses come from the replay
   const RunContext& ctx;
 
   MemorySystem(sc_core::sc_module_name name, const RunContext& c, double bucket_s, int64_t streams,
@@ -143,7 +152,13 @@ SC_MODULE(MemorySystem) {
           const double b = ctx.kv_block_bytes(block);
           all_bytes += b;
           const double ahead = fill_rate * k * r->block_interval_s;
-          miss_bytes += tiles ? tiles->access(r->stream, block, b, ahead) : b;
+          if (!ctx.replayed) miss_bytes += tiles ? tiles->access(r->stream, block, b, ahead) : b;
+        }
+        if (ctx.replayed) {
+          const size_t id = static_cast<size_t>(r->chunk);
+          miss_bytes = ctx.replayed->miss_bytes[id];
+          replayed_misses += ctx.replayed->miss_tiles[id];
+          replayed_hits += r->n - ctx.replayed->miss_tiles[id];
         }
         // Expected latency: the share of bytes that miss waits on DRAM, the rest on L2.
         const double miss_share = all_bytes > 0 ? miss_bytes / all_bytes : 0.0;
@@ -153,6 +168,7 @@ SC_MODULE(MemorySystem) {
       }
       case MemRequest::load_q:
         if (tiles) tiles->fill(r->bytes);
+        if (ctx.record) ctx.record->fill(t0, r->bytes, false, r->sm);
         r->latency_s = dram_latency(t0);
         r->done_s = transfer(t0, r->bytes, r->bytes, false);
         break;
@@ -161,6 +177,7 @@ SC_MODULE(MemorySystem) {
           tiles->fill(r->bytes);
           stores.emplace_back(tiles->filled_bytes(), r->bytes);
         }
+        if (ctx.record) ctx.record->fill(t0, r->bytes, true, r->sm);
         r->done_s = transfer(t0, r->bytes, r->bytes, true);
         break;
       case MemRequest::read_l2:  // split-KV partials, just written: still in the cache, if there is one
@@ -204,6 +221,7 @@ SC_MODULE(CtaSlot) {
   double memory(MemRequest& r) {
     tlm::tlm_generic_payload trans;
     trans.set_extension(&r);
+    r.sm = sm;
     sc_time delay = qk.get_local_time();
     socket->b_transport(trans, delay);
     trans.clear_extension(&r);
@@ -231,7 +249,7 @@ SC_MODULE(CtaSlot) {
 
   // `prefetched`: a persistent kernel's producer loaded this tile's Q and first K/V
   // while the previous tile was computing, so their latency is hidden.
-  void run_attention(const WorkUnit& u, bool prefetched) {
+  void run_attention(const WorkUnit& u, uint32_t index, bool prefetched) {
     const Trace& tr = *ctx.trace;
     const double share = static_cast<double>(active[sm]);  // CTAs sharing this SM's pipes
     const double clk = ctx.clock_hz;
@@ -259,7 +277,8 @@ SC_MODULE(CtaSlot) {
     bool first = !prefetched;
     const bool down = ctx.kernel->kv_descending;
     double block_interval_s = full_s;  // refined from each chunk's actual pace
-    for (uint32_t done = 0; done < u.entry_end - u.entry_begin;) {
+    int64_t chunk = ctx.chunk_base.empty() ? -1 : ctx.chunk_base[index];
+    for (uint32_t done = 0; done < u.entry_end - u.entry_begin; ++chunk) {
       const uint32_t n = static_cast<uint32_t>(std::min<int64_t>(ctx.options.quantum_blocks, u.entry_end - u.entry_begin - done));
       // Chunk [e, e + n) of the row's entries, taken from the front or the back.
       const uint32_t e = down ? u.entry_end - done - n : u.entry_begin + done;
@@ -273,6 +292,7 @@ SC_MODULE(CtaSlot) {
       r.n = n;
       r.descending = down;
       r.block_interval_s = block_interval_s;
+      r.chunk = chunk;
       const double mem_done = memory(r);
       const double lat = r.latency_s;
       const double compute = static_cast<double>(n - partial) * full_s + static_cast<double>(partial) * partial_s;
@@ -285,6 +305,7 @@ SC_MODULE(CtaSlot) {
       const double end = std::max({t_start + compute + exposed, mem_done + lat / stages + full_s,
                                    t_start + n * lat / stages});
       add_smem(t_start, end, n * ctx.smem_bytes_block);
+      if (ctx.record) ctx.record->chunk(chunk, {t_start, end, stream, r.blocks, n, down, sm});
       advance_to(end);
       block_interval_s = (end - t_start) / n;
       if (qk.need_sync()) qk.sync();
@@ -298,6 +319,14 @@ SC_MODULE(CtaSlot) {
     st.op = MemRequest::store;
     st.bytes = u.num_splits > 1 ? rows * (d + 2) * 4.0 : rows * d * eb;
     advance_to(memory(st));
+    if (ctx.kernel->spill_bytes_per_cta > 0) {
+      // Spilled registers: local-memory lines that stay dirty in L2 and reach DRAM when
+      // evicted, like the outputs (the write-back residue at the end applies to them too).
+      MemRequest sp;
+      sp.op = MemRequest::store;
+      sp.bytes = ctx.kernel->spill_bytes_per_cta;
+      memory(sp);
+    }
   }
 
   // The split-KV combine kernel: read the splits' log-sum-exps, then merge the partial
@@ -351,7 +380,7 @@ SC_MODULE(CtaSlot) {
       const bool resident = ctx.kernel->persistent && units_run > 0;
       if (!resident) advance_to(start_s + ctx.gpu->cta_launch_cycles / ctx.clock_hz);
       ++units_run;
-      if (u.kind == WorkKind::attention) run_attention(u, resident);
+      if (u.kind == WorkKind::attention) run_attention(u, index, resident);
       else run_combine(u);
       qk.sync();  // a finished CTA frees its slot at its true time: scheduling stays in order
       --active[sm];
@@ -435,34 +464,68 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
                                  (totals.q_bytes + totals.out_bytes) / hw.dram().bandwidth_bytes_per_s, 1e-6});
   const double bucket_s = std::clamp(est_s / 4000.0, 1e-9, 1e-5);
 
-  fresh_systemc_context();
-  tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_time(std::clamp(est_s / 500.0, 1e-8, 5e-5), SC_SEC));
-  GpuSimResult out;
-  out.launch_s = gpu.launch_overhead_s;
-  out.sm_busy_each_s.assign(static_cast<size_t>(hw.units), 0.0);
-  Scheduler sched;
-  sched.units = &trace.units();
-  for (const WorkUnit& u : trace.units()) sched.attention_left += u.kind == WorkKind::attention;
-  std::vector<int> active(static_cast<size_t>(hw.units), 0);
-  std::vector<double> smem_series;
-  auto memory = std::make_unique<MemorySystem>("memory", ctx, bucket_s, s.batch * s.kv_heads, route);
-  std::vector<std::unique_ptr<CtaSlot>> slots;
-  const int per_sm = std::min(kernel.ctas_per_sm, gpu.max_ctas_per_sm);
-  // Slot k*SMs + sm: the first wave puts one CTA on every SM before doubling up.
-  for (int k = 0; k < per_sm; ++k) {
-    for (int sm = 0; sm < hw.units; ++sm) {
-      auto slot = std::make_unique<CtaSlot>(("slot" + std::to_string(k * hw.units + sm)).c_str(), ctx, sched, active,
-                                            out, smem_series, bucket_s, static_cast<uint32_t>(sm));
-      slot->socket.bind(memory->socket);
-      slots.push_back(std::move(slot));
+  const int64_t streams = s.batch * s.kv_heads;
+  // One timing run; with the stack-distance L2 a second one takes the replayed misses.
+  auto run_pass = [&](GpuSimResult& out, std::unique_ptr<MemorySystem>& memory, std::vector<double>& smem_series) {
+    fresh_systemc_context();
+    tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_time(std::clamp(est_s / 500.0, 1e-8, 5e-5), SC_SEC));
+    out.launch_s = gpu.launch_overhead_s;
+    out.sm_busy_each_s.assign(static_cast<size_t>(hw.units), 0.0);
+    Scheduler sched;
+    sched.units = &trace.units();
+    for (const WorkUnit& u : trace.units()) sched.attention_left += u.kind == WorkKind::attention;
+    std::vector<int> active(static_cast<size_t>(hw.units), 0);
+    memory = std::make_unique<MemorySystem>("memory", ctx, bucket_s, streams, route);
+    std::vector<std::unique_ptr<CtaSlot>> slots;
+    const int per_sm = std::min(kernel.ctas_per_sm, gpu.max_ctas_per_sm);
+    // Slot k*SMs + sm: the first wave puts one CTA on every SM before doubling up.
+    for (int k = 0; k < per_sm; ++k) {
+      for (int sm = 0; sm < hw.units; ++sm) {
+        auto slot = std::make_unique<CtaSlot>(("slot" + std::to_string(k * hw.units + sm)).c_str(), ctx, sched, active,
+                                              out, smem_series, bucket_s, static_cast<uint32_t>(sm));
+        slot->socket.bind(memory->socket);
+        slots.push_back(std::move(slot));
+      }
     }
-  }
-  sc_core::sc_start();
-  resync_sanitizer_stack();  // SystemC ran on coroutine stacks; tell ASan the real one (no-op otherwise)
+    sc_core::sc_start();
+    resync_sanitizer_stack();  // SystemC ran on coroutine stacks; tell ASan the real one (no-op otherwise)
+    out.slots = static_cast<int64_t>(slots.size());
+    slots.clear();  // before the memory system they are bound to
+  };
 
+  GpuSimResult out;
+  std::unique_ptr<MemorySystem> memory;
+  std::vector<double> smem_series;
+  // Two passes where tiles are re-read and the footprint can outgrow an L2 partition.
+  const double footprint_bytes = static_cast<double>(streams) * 2.0 * s.kv_len * ctx.head_bytes + totals.q_bytes +
+                                 totals.out_bytes;
+  const bool lru_l2 = gpu.l2_lru && cache_level && shares_kv_tiles(trace) &&
+                      footprint_bytes > gpu.l2_partition.ramp_start_bytes();
+  std::unique_ptr<L2StackReplay> record;
+  L2ReplayResult replayed;
+  if (lru_l2) {
+    int64_t chunks = 0;
+    for (const WorkUnit& u : trace.units()) {
+      ctx.chunk_base.push_back(chunks);
+      if (u.kind == WorkKind::attention) {
+        chunks += (u.entry_end - u.entry_begin + ctx.options.quantum_blocks - 1) / ctx.options.quantum_blocks;
+      }
+    }
+    record = std::make_unique<L2StackReplay>(chunks);
+    ctx.record = record.get();
+    run_pass(out, memory, smem_series);
+    std::vector<double> tile_bytes;
+    for (int64_t k = 0; k < g.kv_blocks(); ++k) tile_bytes.push_back(ctx.kv_block_bytes(static_cast<uint32_t>(k)));
+    replayed = record->replay({gpu.l2_partitions, hw.units, gpu.l2_partition}, streams, tile_bytes);
+    ctx.record = nullptr;
+    ctx.replayed = &replayed;
+    out = GpuSimResult{};
+    memory.reset();
+    smem_series.clear();
+  }
+  run_pass(out, memory, smem_series);
   out.ctas = static_cast<int64_t>(trace.units().size());
-  out.slots = static_cast<int64_t>(slots.size());
-  out.waves = static_cast<double>(totals.attention_units) / static_cast<double>(slots.size());
+  out.waves = static_cast<double>(totals.attention_units) / static_cast<double>(out.slots);
   out.latency_s = out.launch_s + out.kernel_s + kernel.fixed_overhead_s;
   out.padded_mma_flops = 0;
   for (const WorkUnit& u : trace.units()) {
@@ -470,13 +533,15 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   }
   out.exp_ops = totals.exp_ops;
   for (double b : out.sm_busy_each_s) out.sm_busy_s += b;
-  out.l2_hits = memory->tiles ? memory->tiles->hits() : 0;
-  out.l2_misses = memory->tiles ? memory->tiles->misses() : 0;
+  out.l2_hits = lru_l2 ? memory->replayed_hits : memory->tiles ? memory->tiles->hits() : 0;
+  out.l2_misses = lru_l2 ? memory->replayed_misses : memory->tiles ? memory->tiles->misses() : 0;
   // A write-back L2 still holds part of the last outputs when the kernel ends: DRAM sees
   // those bytes later, so they are not the kernel's DRAM writes (as Nsight Compute counts).
-  double dirty_end = 0;
-  for (const auto& [mark, bytes] : memory->stores)  // non-empty only with a cache
-    dirty_end += bytes * memory->tiles->resident_fraction(mark);
+  double dirty_end = replayed.dirty_end_bytes;
+  if (!lru_l2) {
+    for (const auto& [mark, bytes] : memory->stores)  // non-empty only with a cache
+      dirty_end += bytes * memory->tiles->resident_fraction(mark);
+  }
   for (int i = 0; i < memory->cache; ++i) memory->hops[static_cast<size_t>(i)].write -= dirty_end;
   out.l2_dirty_end_bytes = dirty_end;
   double step = 0;
@@ -491,7 +556,6 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
                           downsample_series(it->server->bucket_bytes(), bucket_s, options.max_series_points, out.kernel_s, &step)});
   }
   out.series_step_s = step;
-  slots.clear();
   return out;
 }
 

@@ -107,6 +107,7 @@ void read_gpu_keys(MapReader& r, KernelSpec& k) {
   k.exposed_load_latency = r.boolean("exposed_load_latency", false);
   k.persistent = r.boolean("persistent", false);
   k.kv_descending = r.choice("kv_order", {"ascending", "descending"}, "ascending") == "descending";
+  k.spill_bytes_per_cta = r.has("spill_per_cta") ? r.quantity("spill_per_cta", UnitKind::bytes) : (r.allow("spill_per_cta"), 0.0);
   if (r.has("split_heuristic")) {
     MapReader h = r.map("split_heuristic");
     auto& sh = k.split_heuristic;

@@ -77,6 +77,8 @@ void read_measurements(const std::string& path, std::vector<MeasuredCase>& cases
       auto it = by_id.find(id);
       if (it != by_id.end()) {
         cases[it->second].dram_bytes = j.value("dram_bytes", -1.0);
+        cases[it->second].dram_read_bytes = j.value("dram_read_bytes", -1.0);
+        cases[it->second].dram_write_bytes = j.value("dram_write_bytes", -1.0);
         cases[it->second].l2_bytes = j.value("l2_bytes", -1.0);
       }
       continue;
@@ -91,6 +93,10 @@ void read_measurements(const std::string& path, std::vector<MeasuredCase>& cases
     if (!(c.time_us > 0)) throw Error(where + ": time_us must be positive");
     c.sm_clock_mhz = j.contains("sm_clock_mhz") && j["sm_clock_mhz"].is_number() ? j["sm_clock_mhz"].get<double>() : 0;
     if (j.contains("dram_bytes") && j["dram_bytes"].is_number()) c.dram_bytes = j["dram_bytes"].get<double>();
+    if (j.contains("dram_read_bytes") && j["dram_read_bytes"].is_number()) c.dram_read_bytes = j["dram_read_bytes"].get<double>();
+    if (j.contains("dram_write_bytes") && j["dram_write_bytes"].is_number()) {
+      c.dram_write_bytes = j["dram_write_bytes"].get<double>();
+    }
     AttentionShape& s = c.workload.shape;
     s.batch = field<int64_t>(j, "batch", where);
     s.q_heads = field<int64_t>(j, "q_heads", where);

@@ -19,6 +19,7 @@ struct MeasuredCase {
   double time_us = 0;
   double sm_clock_mhz = 0;     // 0 = not recorded
   double dram_bytes = -1;      // from Nsight Compute, when measured
+  double dram_read_bytes = -1, dram_write_bytes = -1;  // its split, when recorded
   double l2_bytes = -1;
   std::string source;          // file:line
 };

@@ -173,7 +173,9 @@ ValidationReport run_validation(const ValidateOptions& opt, const Targets& targe
     r.predicted_us = result["timing"]["latency_us"].get<double>();
     r.bound = result["timing"]["bound"].get<std::string>();
     const auto& dram = result["traffic"][hw.dram().name];
-    r.predicted_dram_bytes = dram["read_bytes"].get<double>() + dram["write_bytes"].get<double>();
+    r.predicted_dram_read_bytes = dram["read_bytes"].get<double>();
+    r.predicted_dram_write_bytes = dram["write_bytes"].get<double>();
+    r.predicted_dram_bytes = r.predicted_dram_read_bytes + r.predicted_dram_write_bytes;
     // Roofline baseline: compulsory FLOPs at the kernel's peak, or compulsory bytes at peak HBM.
     const double flops = result["work"]["useful_flops"].get<double>();
     const double bytes = result["work"]["min_hbm_bytes"].get<double>();
@@ -300,12 +302,14 @@ std::string render_validation_text(const ValidationReport& rep) {
 
 std::string render_validation_csv(const ValidationReport& rep) {
   std::ostringstream out;
-  out << "case_id,set,family,attnsim_kernel,measured_us,attnsim_us,roofline_us,measured_dram_bytes,attnsim_dram_bytes,bound\n";
+  out << "case_id,set,family,attnsim_kernel,measured_us,attnsim_us,roofline_us,measured_dram_bytes,attnsim_dram_bytes,bound,"
+         "measured_dram_read_bytes,measured_dram_write_bytes,attnsim_dram_read_bytes,attnsim_dram_write_bytes\n";
   for (const CaseResult& c : rep.cases) {
     if (!c.skipped.empty()) continue;
     out << c.measured.case_id << "," << (c.calibration ? "calibration" : "validation") << "," << c.family << ","
         << c.attnsim_kernel << "," << c.measured.time_us << "," << c.predicted_us << "," << c.baseline_us << ","
-        << c.measured.dram_bytes << "," << c.predicted_dram_bytes << "," << c.bound << "\n";
+        << c.measured.dram_bytes << "," << c.predicted_dram_bytes << "," << c.bound << "," << c.measured.dram_read_bytes << ","
+        << c.measured.dram_write_bytes << "," << c.predicted_dram_read_bytes << "," << c.predicted_dram_write_bytes << "\n";
   }
   return out.str();
 }

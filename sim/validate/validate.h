@@ -28,6 +28,7 @@ struct CaseResult {
   double predicted_us = 0;
   double baseline_us = 0;
   double predicted_dram_bytes = -1;
+  double predicted_dram_read_bytes = -1, predicted_dram_write_bytes = -1;
   std::string bound;
   std::string skipped;    // reason, when the case could not be simulated
 };

@@ -1,0 +1,112 @@
+#include "models/gpu/l2_replay.h"
+
+#include <algorithm>
+#include <memory>
+#include <queue>
+#include <tuple>
+
+namespace attnsim {
+namespace {
+
+// A fixed-seed hash of a counter: a deterministic uniform draw in (0, 1).
+double uniform(uint64_t n) {
+  uint64_t z = n + 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return (static_cast<double>(z >> 11) + 0.5) / 9007199254740992.0;
+}
+
+// Tile k of a chunk: (time, chunk id, k); the earliest first, ties by id.
+struct Next {
+  double t_s;
+  int64_t id;
+  uint32_t k;
+  bool operator>(const Next& o) const { return std::tie(t_s, id, k) > std::tie(o.t_s, o.id, o.k); }
+};
+
+}  // namespace
+
+L2ReplayResult L2StackReplay::replay(const L2PartitionParams& p, int64_t streams,
+                                     const std::vector<double>& tile_bytes) const {
+  L2ReplayResult out;
+  out.miss_bytes.assign(chunks_.size(), 0.0);
+  out.miss_tiles.assign(chunks_.size(), 0.0);
+  const int parts = std::max(1, p.partitions);
+  const auto tiles = static_cast<int64_t>(tile_bytes.size());
+  double horizon_s = 0;
+  std::vector<int64_t> order;
+  for (size_t i = 0; i < chunks_.size(); ++i) {
+    if (!recorded_[i]) continue;
+    order.push_back(static_cast<int64_t>(i));
+    horizon_s = std::max(horizon_s, chunks_[i].t1_s);
+  }
+  std::vector<Fill> fills = fills_;
+  for (const Fill& f : fills) horizon_s = std::max(horizon_s, f.t_s);
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return std::tie(chunks_[static_cast<size_t>(a)].t0_s, a) < std::tie(chunks_[static_cast<size_t>(b)].t0_s, b);
+  });
+  std::stable_sort(fills.begin(), fills.end(), [](const Fill& a, const Fill& b) { return a.t_s < b.t_s; });
+
+  // Time resolution of distances: 50 ns (about one K/V tile per SM at H100 rates), coarser for
+  // very long runs so that the tree stays within ~4M buckets.
+  const double bucket_s = std::max(50e-9, horizon_s / 4e6);
+  std::vector<std::unique_ptr<L2StackDistance>> part;
+  for (int i = 0; i < parts; ++i) {
+    part.push_back(std::make_unique<L2StackDistance>(parts * streams * tiles, p.stack, bucket_s, horizon_s));
+  }
+  auto side_of = [&](uint32_t sm) { return std::min(parts - 1, static_cast<int>(int64_t{sm} * parts / std::max(1, p.sms))); };
+
+  std::priority_queue<Next, std::vector<Next>, std::greater<Next>> heap;
+  auto tile_time = [&](int64_t id, uint32_t k) {
+    const L2Chunk& c = chunks_[static_cast<size_t>(id)];
+    return c.t0_s + (c.t1_s - c.t0_s) * k / c.n;
+  };
+  uint64_t draws = 0;
+  std::vector<std::pair<double, double>> stores;  // (time, bytes), homed evenly across partitions
+  size_t next_chunk = 0, next_fill = 0;
+  constexpr double kNever = 1e300;
+  for (;;) {
+    const double t_chunk = next_chunk < order.size() ? chunks_[static_cast<size_t>(order[next_chunk])].t0_s : kNever;
+    const double t_fill = next_fill < fills.size() ? fills[next_fill].t_s : kNever;
+    const double t_tile = heap.empty() ? kNever : heap.top().t_s;
+    if (t_chunk == kNever && t_fill == kNever && t_tile == kNever) break;
+    if (t_chunk <= t_fill && t_chunk <= t_tile) {
+      heap.push({t_chunk, order[next_chunk++], 0u});
+    } else if (t_fill <= t_tile) {
+      // The near partition holds all of it; each far partition its home share.
+      const Fill& f = fills[next_fill++];
+      const int side = side_of(f.sm);
+      for (int i = 0; i < parts; ++i) part[static_cast<size_t>(i)]->fill(i == side ? f.bytes : f.bytes / parts, f.t_s);
+      if (f.store) stores.emplace_back(f.t_s, f.bytes);
+    } else {
+      const Next nx = heap.top();
+      heap.pop();
+      const L2Chunk& c = chunks_[static_cast<size_t>(nx.id)];
+      const uint32_t block = c.blocks[c.descending ? c.n - 1 - nx.k : nx.k];
+      const double share = tile_bytes[block] / parts;
+      const int side = side_of(c.sm);
+      const int64_t key = (c.stream * tiles + block) * parts;
+      double miss = 0;  // share of the tile that DRAM serves
+      for (int home = 0; home < parts; ++home) {
+        const double near = part[static_cast<size_t>(side)]->access(key + home, share, nx.t_s);
+        if (home == side) {
+          miss += near / parts;
+        } else if (near > 0 && uniform(++draws) < near) {
+          miss += part[static_cast<size_t>(home)]->access(key + home, share, nx.t_s) / parts;
+        }
+      }
+      out.miss_bytes[static_cast<size_t>(nx.id)] += miss * tile_bytes[block];
+      out.miss_tiles[static_cast<size_t>(nx.id)] += miss;
+      if (nx.k + 1 < c.n) heap.push({std::max(nx.t_s, tile_time(nx.id, nx.k + 1)), nx.id, nx.k + 1});
+    }
+  }
+  // Written lines sit dirty in their home partitions; what is still there at the end is
+  // written back after the kernel (not in its DRAM bytes, as Nsight Compute counts them).
+  for (const auto& [t, bytes] : stores) {
+    for (const auto& pt : part) out.dirty_end_bytes += bytes / parts * pt->resident_fraction(t);
+  }
+  return out;
+}
+
+}  // namespace attnsim

@@ -1,0 +1,75 @@
+// Replays one timing run's L2 traffic in time order through a partitioned LRU L2, giving
+// each K/V chunk the bytes that miss to DRAM (docs/gpu-model.md, "L2").
+//
+// Why a replay: the timing model moves a CTA a chunk of K/V tiles at a time, ahead of the
+// other CTAs' clocks, so a cache judged as chunks are announced would see other CTAs'
+// accesses in between too late. The first pass records each chunk with the span it was
+// computed over (its tiles spread evenly across it) and every Q load and O store; the replay
+// merges them by time; a second pass charges each chunk the misses found here.
+//
+// Why partitions: the H100's L2 is two partitions joined by a fabric. Each memory line has a
+// home partition; an SM looks a line up in the partition its GPC is attached to, and a line
+// homed in the other one is fetched over the fabric and kept in both. So data that SMs on
+// both sides read is held twice, and each partition sees its own SMs' traffic plus the far
+// side's misses on lines homed there (Nsight Compute's lts__t_sectors_srcunit_ltcfabric).
+// The model: SM s belongs to partition s * P / SMs; each K/V tile, Q and O block is split
+// evenly across the P home partitions; a near miss on a far-homed part looks up its home;
+// DRAM serves misses in the home partition. Each partition is an LRU stack (l2_stack.h).
+// Whether a near lookup missed is drawn from its miss share with a fixed-seed hash, as the
+// far lookup then happens or not; the final DRAM miss is counted as its expected share.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "models/gpu/l2_stack.h"
+
+namespace attnsim {
+
+struct L2Chunk {
+  double t0_s = 0, t1_s = 0;     // the tiles are read evenly over [t0, t1)
+  int64_t stream = 0;            // K/V stream (batch x kv head)
+  const uint32_t* blocks = nullptr;
+  uint32_t n = 0;
+  bool descending = false;       // blocks[] read last to first
+  uint32_t sm = 0;               // the SM it runs on
+};
+
+struct L2ReplayResult {
+  std::vector<double> miss_bytes;  // per chunk id
+  std::vector<double> miss_tiles;  // per chunk id: expected tiles that miss
+  double dirty_end_bytes = 0;      // stored bytes still in L2 when the kernel ends
+};
+
+struct L2PartitionParams {
+  int partitions = 1;
+  int sms = 1;
+  L2StackParams stack;             // per partition
+};
+
+class L2StackReplay {
+ public:
+  explicit L2StackReplay(int64_t chunks) : chunks_(static_cast<size_t>(chunks)), recorded_(static_cast<size_t>(chunks), 0) {}
+  void chunk(int64_t id, const L2Chunk& c) {
+    chunks_[static_cast<size_t>(id)] = c;
+    recorded_[static_cast<size_t>(id)] = 1;
+  }
+  // A Q load (`store` false) or an O store by SM `sm`: bytes that pass through L2 once.
+  void fill(double t_s, double bytes, bool store, uint32_t sm) { fills_.push_back({t_s, bytes, store, sm}); }
+
+  // `tile_bytes[block]`: bytes of one K/V tile; K/V stream s, block k is key s * blocks + k.
+  L2ReplayResult replay(const L2PartitionParams& p, int64_t streams, const std::vector<double>& tile_bytes) const;
+
+ private:
+  struct Fill {
+    double t_s, bytes;
+    bool store;
+    uint32_t sm;
+  };
+  std::vector<L2Chunk> chunks_;
+  std::vector<char> recorded_;
+  std::vector<Fill> fills_;
+};
+
+}  // namespace attnsim

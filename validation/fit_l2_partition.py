@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Fit the partitioned L2's capacity and FA2's spill write-back on the L2 probe set only.
+
+Calibration data: the Nsight Compute probe kernels in validation/h100/data/probe
+(l2_reuse.jsonl, spills/l2_spills.jsonl: FA2 and cuDNN prefill at 1k-32k, bhsd/bshd/padded
+layouts, d = 64 and 128). The 12 Nsight Compute cases of validation/h100/data/ncu.jsonl are the
+validation set for DRAM bytes and never enter (docs/validation.md).
+
+1. `l2_partition_capacity` (hw-configs/h100-sxm.yaml): grid search that minimises the mean
+   |relative error| of DRAM *read* bytes over the probe cases whose compulsory bytes (K, V, Q,
+   O) exceed 20 MB (below that nothing is evicted and the capacity cannot matter). FA2's spill
+   write-back is set to 1 byte (none) for this step: it changes writes, and reads only marginally.
+   `l2_partition_ramp` is not fitted: it is the width of the l2_survival cliff (3/4 of 11.1 MiB).
+2. `spill_per_cta` (workloads/kernels/fa2.yaml): with that capacity, the median over FA2 probe
+   kernels of at least 1024 CTAs of (measured - modelled DRAM write bytes) / CTAs.
+
+It prints both; a person copies them into the configs with their source tags.
+
+Usage: python3 validation/fit_l2_partition.py [--attnsim build/attnsim]
+"""
+import argparse
+import csv
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+from fit_calibration import ROOT, set_key
+
+
+def set_nested_key(text, key, value):
+    """Replaces an indented `key: value` (the gpu section's keys), keeping its comment."""
+    return set_key(text.replace("\n  %s:" % key, "\n%s:" % key), key, value).replace("\n%s:" % key, "\n  %s:" % key)
+
+PROBES = [os.path.join(ROOT, "validation", "h100", "data", "probe", "l2_reuse.jsonl"),
+          os.path.join(ROOT, "validation", "h100", "data", "probe", "spills", "l2_spills.jsonl")]
+CAPACITIES_MB = [round(20.0 + 0.2 * i, 1) for i in range(26)]
+MIN_COMPULSORY_BYTES = 20e6
+
+
+def cases():
+    out = {}
+    for path in PROBES:
+        with open(path) as f:
+            for line in f:
+                j = json.loads(line)
+                kv = j["batch"] * j["kv_heads"] * j["kv_len"] * j["head_dim"] * 2 * 2
+                qo = 2 * j["batch"] * j["q_heads"] * j["q_len"] * j["head_dim"] * 2
+                j["compulsory"] = kv + qo
+                j["ctas"] = j["batch"] * j["q_heads"] * -(-j["q_len"] // 128)
+                out[j["case_id"]] = j
+    return out
+
+
+def run(attnsim, scratch):
+    out = os.path.join(scratch, "probe.csv")
+    env = dict(os.environ, ATTNSIM_DATA_ROOT=scratch)
+    subprocess.run([attnsim, "validate", *PROBES, "--no-gate", "-q", "--csv", out], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    with open(out) as f:
+        return {r["case_id"]: r for r in csv.DictReader(f)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--attnsim", default=os.path.join(ROOT, "build", "attnsim"))
+    args = ap.parse_args()
+    meta = cases()
+    scratch = tempfile.mkdtemp(prefix="attnsim-l2fit-")
+    try:
+        shutil.copytree(os.path.join(ROOT, "hw-configs"), os.path.join(scratch, "hw-configs"))
+        shutil.copytree(os.path.join(ROOT, "workloads"), os.path.join(scratch, "workloads"))
+        hw = os.path.join(scratch, "hw-configs", "h100-sxm.yaml")
+        fa2 = os.path.join(scratch, "workloads", "kernels", "fa2.yaml")
+        hw_text, fa2_text = open(hw).read(), open(fa2).read()
+        open(fa2, "w").write(set_key(fa2_text, "spill_per_cta", "1B"))
+        best = None
+        for c in CAPACITIES_MB:
+            open(hw, "w").write(set_nested_key(hw_text, "l2_partition_capacity", "%sMB" % c))
+            rows = run(args.attnsim, scratch)
+            errs = [abs(float(r["attnsim_dram_read_bytes"]) / float(r["measured_dram_read_bytes"]) - 1)
+                    for cid, r in rows.items() if meta[cid]["compulsory"] > MIN_COMPULSORY_BYTES]
+            mean = sum(errs) / len(errs)
+            print("l2_partition_capacity %5.1f MB: read-bytes error %5.1f%% over %d probe kernels" %
+                  (c, 100 * mean, len(errs)), flush=True)
+            if best is None or mean < best[0]:
+                best = (mean, c, rows)
+        _, capacity, rows = best
+        per_cta = [(float(r["measured_dram_write_bytes"]) - float(r["attnsim_dram_write_bytes"])) / meta[cid]["ctas"]
+                   for cid, r in rows.items() if meta[cid]["kernel"] == "fa2" and meta[cid]["ctas"] >= 1024]
+        print("fitted: l2_partition_capacity %.1fMB (read-bytes error %.1f%%); fa2 spill_per_cta %.1fKB "
+              "(median of %d kernels, range %.1f-%.1f KB)" % (capacity, 100 * best[0], statistics.median(per_cta) / 1e3,
+                                                            len(per_cta), min(per_cta) / 1e3, max(per_cta) / 1e3))
+    finally:
+        shutil.rmtree(scratch)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
