@@ -57,31 +57,51 @@ L2ReplayResult L2StackReplay::replay(const L2PartitionParams& p, int64_t streams
   }
   auto side_of = [&](uint32_t sm) { return std::min(parts - 1, static_cast<int>(int64_t{sm} * parts / std::max(1, p.sms))); };
 
-  std::priority_queue<Next, std::vector<Next>, std::greater<Next>> heap;
   auto tile_time = [&](int64_t id, uint32_t k) {
     const L2Chunk& c = chunks_[static_cast<size_t>(id)];
     return c.t0_s + (c.t1_s - c.t0_s) * k / c.n;
   };
+  // Events go to a calendar of time buckets (the distances' resolution): a ring for the near
+  // future, a heap beyond it. Within a bucket: fills, then chunk starts, then tiles, each in
+  // the order they were scheduled, so the result does not depend on anything but the inputs.
+  constexpr int64_t kRing = 4096;
+  std::vector<std::vector<Next>> ring(kRing);
+  std::priority_queue<Next, std::vector<Next>, std::greater<Next>> later;
+  const auto bucket_of = [&](double t_s) { return static_cast<int64_t>(t_s / bucket_s); };
+  int64_t now = 0, pending = 0;  // pending: events in the ring
+  auto schedule = [&](const Next& e) {
+    const int64_t b = std::max(now, bucket_of(e.t_s));
+    if (b - now >= kRing) return later.push(e);
+    ring[static_cast<size_t>(b % kRing)].push_back(e);
+    ++pending;
+  };
   uint64_t draws = 0;
   std::vector<std::pair<double, double>> stores;  // (time, bytes), homed evenly across partitions
   size_t next_chunk = 0, next_fill = 0;
-  constexpr double kNever = 1e300;
-  for (;;) {
-    const double t_chunk = next_chunk < order.size() ? chunks_[static_cast<size_t>(order[next_chunk])].t0_s : kNever;
-    const double t_fill = next_fill < fills.size() ? fills[next_fill].t_s : kNever;
-    const double t_tile = heap.empty() ? kNever : heap.top().t_s;
-    if (t_chunk == kNever && t_fill == kNever && t_tile == kNever) break;
-    if (t_chunk <= t_fill && t_chunk <= t_tile) {
-      heap.push({t_chunk, order[next_chunk++], 0u});
-    } else if (t_fill <= t_tile) {
+  const int64_t last_bucket = bucket_of(horizon_s) + 1;
+  for (now = 0; now <= last_bucket || pending > 0 || !later.empty(); ++now) {
+    while (!later.empty() && bucket_of(later.top().t_s) - now < kRing) {
+      const Next e = later.top();
+      later.pop();
+      schedule(e);
+    }
+    for (; next_fill < fills.size() && bucket_of(fills[next_fill].t_s) <= now; ++next_fill) {
       // The near partition holds all of it; each far partition its home share.
-      const Fill& f = fills[next_fill++];
+      const Fill& f = fills[next_fill];
       const int side = side_of(f.sm);
       for (int i = 0; i < parts; ++i) part[static_cast<size_t>(i)]->fill(i == side ? f.bytes : f.bytes / parts, f.t_s);
       if (f.store) stores.emplace_back(f.t_s, f.bytes);
-    } else {
-      const Next nx = heap.top();
-      heap.pop();
+    }
+    std::vector<Next>& slot = ring[static_cast<size_t>(now % kRing)];
+    for (; next_chunk < order.size(); ++next_chunk) {
+      const int64_t id = order[next_chunk];
+      if (bucket_of(chunks_[static_cast<size_t>(id)].t0_s) > now) break;
+      slot.push_back({chunks_[static_cast<size_t>(id)].t0_s, id, 0u});
+      ++pending;
+    }
+    for (size_t i = 0; i < slot.size(); ++i) {  // tiles scheduled into this bucket meanwhile run too
+      const Next nx = slot[i];
+      --pending;
       const L2Chunk& c = chunks_[static_cast<size_t>(nx.id)];
       const uint32_t block = c.blocks[c.descending ? c.n - 1 - nx.k : nx.k];
       const double share = tile_bytes[block] / parts;
@@ -98,8 +118,9 @@ L2ReplayResult L2StackReplay::replay(const L2PartitionParams& p, int64_t streams
       }
       out.miss_bytes[static_cast<size_t>(nx.id)] += miss * tile_bytes[block];
       out.miss_tiles[static_cast<size_t>(nx.id)] += miss;
-      if (nx.k + 1 < c.n) heap.push({std::max(nx.t_s, tile_time(nx.id, nx.k + 1)), nx.id, nx.k + 1});
+      if (nx.k + 1 < c.n) schedule({std::max(nx.t_s, tile_time(nx.id, nx.k + 1)), nx.id, nx.k + 1});
     }
+    slot.clear();
   }
   // Written lines sit dirty in their home partitions; what is still there at the end is
   // written back after the kernel (not in its DRAM bytes, as Nsight Compute counts them).

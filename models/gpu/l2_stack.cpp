@@ -14,23 +14,37 @@ L2StackDistance::L2StackDistance(int64_t keys, L2StackParams p, double bucket_s,
   if (keys > std::numeric_limits<int32_t>::max()) {
     throw Error("too many K/V tiles for the L2 model (" + std::to_string(keys) + "); use a larger kv block");
   }
-  fenwick_.assign(static_cast<size_t>(std::ceil(horizon_s / bucket_s)) + 2, 0.0);
+  const auto buckets = static_cast<size_t>(std::ceil(horizon_s / bucket_s)) + 1;
+  bucket_bytes_.assign(buckets, 0.0);
+  block_bytes_.assign(buckets / kBlock + 1, 0.0);
   last_bucket_.assign(static_cast<size_t>(keys), -1);
 }
 
 int64_t L2StackDistance::bucket_of(double t_s) const {
-  return std::clamp<int64_t>(static_cast<int64_t>(t_s / bucket_s_), 0, static_cast<int64_t>(fenwick_.size()) - 2);
+  return std::clamp<int64_t>(static_cast<int64_t>(t_s / bucket_s_), 0, static_cast<int64_t>(bucket_bytes_.size()) - 1);
 }
 
 void L2StackDistance::add(int64_t bucket, double bytes) {
-  total_ += bytes;
-  for (size_t i = static_cast<size_t>(bucket) + 1; i < fenwick_.size(); i += i & (~i + 1)) fenwick_[i] += bytes;
+  bucket_bytes_[static_cast<size_t>(bucket)] += bytes;
+  block_bytes_[static_cast<size_t>(bucket / kBlock)] += bytes;
+  newest_ = std::max(newest_, bucket);
 }
 
-double L2StackDistance::after(int64_t bucket) const {
-  double upto = 0;  // bytes in buckets [0, bucket]
-  for (size_t i = static_cast<size_t>(bucket) + 1; i > 0; i -= i & (~i + 1)) upto += fenwick_[i];
-  return std::max(0.0, total_ - upto);
+double L2StackDistance::after(int64_t bucket, double cap) const {
+  // Newest block's buckets, then whole blocks back to `bucket`'s, then its own tail.
+  double sum = 0;
+  const int64_t first_block = bucket / kBlock, newest_block = newest_ / kBlock;
+  if (first_block == newest_block) {
+    for (int64_t b = bucket + 1; b <= newest_; ++b) sum += bucket_bytes_[static_cast<size_t>(b)];
+    return std::max(0.0, sum);
+  }
+  for (int64_t b = newest_block * kBlock; b <= newest_; ++b) sum += bucket_bytes_[static_cast<size_t>(b)];
+  for (int64_t k = newest_block - 1; k > first_block; --k) {
+    sum += block_bytes_[static_cast<size_t>(k)];
+    if (sum > cap) return sum;
+  }
+  for (int64_t b = bucket + 1; b < (first_block + 1) * kBlock; ++b) sum += bucket_bytes_[static_cast<size_t>(b)];
+  return std::max(0.0, sum);
 }
 
 double L2StackDistance::miss(double d) const {
@@ -44,7 +58,7 @@ double L2StackDistance::access(int64_t key, double bytes, double t_s) {
   if (last >= b) return 0.0;  // touched in this bucket already: resident, and stays put
   double m = 1.0;
   if (last >= 0) {
-    m = miss(after(last));
+    m = miss(after(last, p_.capacity_bytes + p_.ramp_bytes));
     add(last, -bytes);
   }
   add(b, bytes);
@@ -52,6 +66,8 @@ double L2StackDistance::access(int64_t key, double bytes, double t_s) {
   return m;
 }
 
-double L2StackDistance::resident_fraction(double t_s) const { return 1.0 - miss(after(bucket_of(t_s))); }
+double L2StackDistance::resident_fraction(double t_s) const {
+  return 1.0 - miss(after(bucket_of(t_s), p_.capacity_bytes + p_.ramp_bytes));
+}
 
 }  // namespace attnsim

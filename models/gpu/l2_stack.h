@@ -5,10 +5,12 @@
 // exceeds C. Real caches (hashed sets, a few ways, not quite LRU) smear that edge, so the
 // share of the access that misses is a linear ramp of width w around C:
 //   miss(d) = clamp((d - (C - w/2)) / w, 0, 1).
-// Bytes are kept in a Fenwick tree over time buckets: each key's bytes sit in the bucket of
-// its last access and move on each re-access, so the distance of an access is the sum over
-// the buckets after its key's previous one. Accesses must come in time order (l2_replay.h
-// sorts them); `horizon_s` bounds their times.
+// Bytes are kept per time bucket: each key's bytes sit in the bucket of its last access and
+// move on each re-access, so the distance of an access is the sum over the buckets after its
+// key's previous one. Buckets are grouped in blocks with running sums; a distance is summed
+// from the present backwards and stops once it is past the ramp (a sure miss), so the cost
+// follows the reuse distance, not the run's length. Accesses must come in time order
+// (l2_replay.h sorts them); `horizon_s` bounds their times.
 #pragma once
 
 #include <cstdint>
@@ -33,15 +35,17 @@ class L2StackDistance {
   double resident_fraction(double t_s) const;
 
  private:
+  static constexpr int64_t kBlock = 64;  // buckets per block
   int64_t bucket_of(double t_s) const;
   void add(int64_t bucket, double bytes);
-  double after(int64_t bucket) const;  // bytes in buckets later than `bucket`
+  // Bytes in buckets later than `bucket` (up to the newest), or more than `cap` once past it.
+  double after(int64_t bucket, double cap) const;
   double miss(double distance) const;
 
   L2StackParams p_;
   double bucket_s_;
-  std::vector<double> fenwick_;
-  double total_ = 0;
+  std::vector<double> bucket_bytes_, block_bytes_;
+  int64_t newest_ = 0;
   std::vector<int64_t> last_bucket_;  // per key, -1 = never touched
 };
 

@@ -1,5 +1,7 @@
 // `attnsim validate [FILE|DIR ...]`: re-simulate measured kernels and report error.
+#include <algorithm>
 #include <memory>
+#include <thread>
 
 #include "sim/cli/command.h"
 #include "sim/cli/measurement_inputs.h"
@@ -14,6 +16,7 @@ struct ValidateCli {
   std::string hw, csv, markdown, json;
   bool measured_clock = false, no_gate = false, quiet = false;
   int64_t max_kv_len = 0;
+  int jobs = 0;
   std::string set, family;
 };
 
@@ -32,6 +35,8 @@ void setup(CLI::App& app) {
   cmd->add_option("--markdown", o->markdown, "write the summary tables as Markdown");
   cmd->add_flag("--no-gate", o->no_gate, "exit 0 even when targets are missed");
   cmd->add_flag("--quiet,-q", o->quiet, "no progress on stderr");
+  cmd->add_option("--jobs,-j", o->jobs, "worker processes (default: all cores); results do not depend on it")
+      ->check(CLI::Range(1, 1024));
   cmd->callback([o] {
     ValidateOptions vo;
     const std::vector<std::string> files = measurement_files(o->inputs, "validation/h100/data");
@@ -42,6 +47,7 @@ void setup(CLI::App& app) {
     vo.only_set = o->set;
     vo.only_family = o->family;
     vo.progress = !o->quiet;
+    vo.jobs = o->jobs > 0 ? o->jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     if (!o->csv.empty()) require_writable_output(o->csv);
     if (!o->markdown.empty()) require_writable_output(o->markdown);
     const ValidationReport rep = run_validation(vo);

@@ -1,16 +1,10 @@
 #include "sim/sweep/sweep_runner.h"
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "sim/core/error.h"
+#include "sim/core/forked_map.h"
 #include "sim/sweep/sweep_point.h"
 
 namespace attnsim {
@@ -32,56 +26,15 @@ PointResult run_one(const SweepSpec& spec, size_t p) {
 }  // namespace
 
 std::vector<PointResult> run_points(const SweepSpec& spec, const std::vector<size_t>& points, int jobs) {
-  jobs = std::max(1, std::min<int>(jobs, static_cast<int>(points.size())));
+  const std::vector<std::string> encoded = forked_map(
+      points.size(), jobs, [&](size_t i) { return encode_results({run_one(spec, points[i])}); }, "sweep");
   std::vector<PointResult> out;
-  if (jobs == 1) {
-    for (size_t p : points) out.push_back(run_one(spec, p));
-    return out;
+  for (const std::string& e : encoded) {
+    std::vector<PointResult> one = decode_results(e);
+    if (one.size() != 1) throw Error("sweep: a worker returned no result for a point");
+    out.push_back(std::move(one.front()));
   }
-  namespace fs = std::filesystem;
-  std::vector<std::string> files;
-  std::vector<pid_t> pids;
-  std::fflush(nullptr);  // nothing buffered is written twice by the children
-  for (int w = 0; w < jobs; ++w) {
-    std::string tmpl = (fs::temp_directory_path() / "attnsim-sweep-XXXXXX").string();
-    const int fd = mkstemp(tmpl.data());
-    if (fd < 0) throw Error("sweep: cannot create a temporary file in " + fs::temp_directory_path().string());
-    close(fd);
-    files.push_back(tmpl);
-    const pid_t pid = fork();
-    if (pid < 0) throw Error("sweep: cannot start a worker process");
-    if (pid == 0) {
-      std::vector<PointResult> mine;
-      for (size_t i = static_cast<size_t>(w); i < points.size(); i += static_cast<size_t>(jobs)) {
-        mine.push_back(run_one(spec, points[i]));
-      }
-      std::ofstream(tmpl, std::ios::binary) << encode_results(mine);
-      std::_Exit(0);
-    }
-    pids.push_back(pid);
-  }
-  bool died = false;
-  for (pid_t pid : pids) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    died |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
-  }
-  for (const std::string& f : files) {
-    std::ifstream in(f, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    for (PointResult& r : decode_results(text.str())) out.push_back(std::move(r));
-    std::error_code ec;
-    fs::remove(f, ec);
-  }
-  if (died || out.size() != points.size()) throw Error("sweep: a worker process died before finishing its points");
-  // Back into the order asked for.
-  std::vector<PointResult> ordered;
-  for (size_t p : points) {
-    auto it = std::find_if(out.begin(), out.end(), [p](const PointResult& r) { return r.point == p; });
-    ordered.push_back(std::move(*it));
-  }
-  return ordered;
+  return out;
 }
 
 std::string encode_results(const std::vector<PointResult>& rs) {

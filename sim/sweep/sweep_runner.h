@@ -1,8 +1,5 @@
-// Runs sweep points on several processes of this machine. SystemC keeps its
-// simulation context in a process-wide global, so two simulations cannot share a
-// process: the workers are forked processes (not threads), each taking every
-// jobs-th point of its share, and rows come back through files in point order,
-// so the result never depends on the number of workers.
+// Runs sweep points on several processes of this machine (sim/core/forked_map.h: SystemC
+// allows one simulation per process), in point order whatever the number of workers.
 #pragma once
 
 #include <cstdint>

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "sim/core/error.h"
+#include "sim/core/forked_map.h"
 #include "sim/core/progress.h"
 #include "sim/report/report.h"
 #include "sim/timing/timing_model.h"
@@ -140,7 +141,11 @@ ValidationReport run_validation(const ValidateOptions& opt, const Targets& targe
     }
     throw Error(path + ": hardware config not loaded");
   };
-  const TimingEntry* timing = nullptr;
+  struct Todo {
+    size_t result;  // index in report.cases
+    HwSpec hw;
+  };
+  std::vector<Todo> todo;
   ValidationReport report;
   Progress progress("re-simulating " + std::to_string(measured.size()) + " measured cases", opt.progress);
   for (MeasuredCase& mc : measured) {
@@ -164,24 +169,41 @@ ValidationReport run_validation(const ValidateOptions& opt, const Targets& targe
     }
     HwSpec hw = config_at(hw_path);
     if (opt.measured_clock && mc.sm_clock_mhz > 0) hw = at_clock(hw, mc.sm_clock_mhz * 1e6);
-    timing = find_timing_model(hw.arch);
-    if (!timing) throw Error("no timing model for arch '" + hw.arch + "'");
-    Session ses = prepare_session(hw, mc.workload, r.attnsim_kernel, false);
-    nlohmann::ordered_json result;
-    result["work"] = work_json(ses);
-    timing->simulate(ses, result);
-    r.predicted_us = result["timing"]["latency_us"].get<double>();
-    r.bound = result["timing"]["bound"].get<std::string>();
-    const auto& dram = result["traffic"][hw.dram().name];
-    r.predicted_dram_read_bytes = dram["read_bytes"].get<double>();
-    r.predicted_dram_write_bytes = dram["write_bytes"].get<double>();
-    r.predicted_dram_bytes = r.predicted_dram_read_bytes + r.predicted_dram_write_bytes;
-    // Roofline baseline: compulsory FLOPs at the kernel's peak, or compulsory bytes at peak HBM.
-    const double flops = result["work"]["useful_flops"].get<double>();
-    const double bytes = result["work"]["min_hbm_bytes"].get<double>();
-    r.baseline_us = 1e6 * std::max(flops / hw.peak_flops(ses.kernel->spec().mma_path, mc.workload.shape.dtype),
-                                   bytes / hw.dram().bandwidth_bytes_per_s);
+    if (!find_timing_model(hw.arch)) throw Error("no timing model for arch '" + hw.arch + "'");
+    todo.push_back({report.cases.size(), std::move(hw)});
     report.cases.push_back(r);
+  }
+  // The simulations, on forked processes (each case is independent; results do not depend on
+  // the number of workers).
+  const std::vector<std::string> lines = forked_map(
+      todo.size(), opt.jobs,
+      [&](size_t i) {
+        const CaseResult& r = report.cases[todo[i].result];
+        const HwSpec& hw = todo[i].hw;
+        Session ses = prepare_session(hw, r.measured.workload, r.attnsim_kernel, false);
+        nlohmann::ordered_json result;
+        result["work"] = work_json(ses);
+        find_timing_model(hw.arch)->simulate(ses, result);
+        const auto& dram = result["traffic"][hw.dram().name];
+        // Roofline baseline: compulsory FLOPs at the kernel's peak, or compulsory bytes at peak HBM.
+        const double flops = result["work"]["useful_flops"].get<double>();
+        const double bytes = result["work"]["min_hbm_bytes"].get<double>();
+        const double baseline_s = std::max(flops / hw.peak_flops(ses.kernel->spec().mma_path, r.measured.workload.shape.dtype),
+                                           bytes / hw.dram().bandwidth_bytes_per_s);
+        return nlohmann::json{result["timing"]["latency_us"], result["timing"]["bound"], dram["read_bytes"],
+                              dram["write_bytes"], 1e6 * baseline_s}
+            .dump();
+      },
+      "validate");
+  for (size_t i = 0; i < todo.size(); ++i) {
+    CaseResult& r = report.cases[todo[i].result];
+    const nlohmann::json j = nlohmann::json::parse(lines[i]);
+    r.predicted_us = j[0].get<double>();
+    r.bound = j[1].get<std::string>();
+    r.predicted_dram_read_bytes = j[2].get<double>();
+    r.predicted_dram_write_bytes = j[3].get<double>();
+    r.predicted_dram_bytes = r.predicted_dram_read_bytes + r.predicted_dram_write_bytes;
+    r.baseline_us = j[4].get<double>();
   }
   // One efficiency constant per kernel family for the baseline, fitted on all its cases (in-sample).
   std::map<std::string, std::vector<CaseResult*>> families;

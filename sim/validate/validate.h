@@ -18,6 +18,7 @@ struct ValidateOptions {
   std::string only_set;            // "calibration" or "validation": simulate only that set ("" = both)
   std::string only_family;         // e.g. "prefill/fa3" ("" = all)
   bool progress = true;
+  int jobs = 1;                    // worker processes for the simulations
 };
 
 struct CaseResult {

@@ -1,0 +1,20 @@
+// Runs n independent jobs on up to `jobs` forked processes and returns each job's output,
+// in job order. SystemC keeps one simulation context per process, so simulations run in
+// parallel only as processes. Worker w takes jobs w, w + jobs, ...; outputs come back through
+// temporary files, so the result never depends on the number of workers. A job's output may
+// be any text (newlines included); jobs <= 1 runs everything in this process. A job that
+// throws stops the map: the error of the lowest such job is rethrown as an Error.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace attnsim {
+
+// `what` names the caller in errors ("sweep", "validate"); also thrown when a worker dies.
+std::vector<std::string> forked_map(size_t n, int jobs, const std::function<std::string(size_t)>& job,
+                                    const std::string& what);
+
+}  // namespace attnsim
