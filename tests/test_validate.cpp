@@ -64,6 +64,26 @@ TEST_CASE("validate re-simulates measured cases and gates on the validation set"
   REQUIRE_FALSE(run_validation(opt).pass);
 }
 
+TEST_CASE("validate on several worker processes gives the single-process results", "[validate]") {
+  ValidateOptions opt;
+  opt.progress = false;
+  std::string body;
+  for (int i = 0; i < 5; ++i) body += record(id_in_set(false, i * 10), 1000.0 + i);
+  opt.files = {write_jsonl("jobs", body)};
+  opt.jobs = 1;
+  const ValidationReport one = run_validation(opt);
+  opt.jobs = 3;
+  const ValidationReport three = run_validation(opt);
+  REQUIRE(one.cases.size() == 5);
+  REQUIRE(three.cases.size() == 5);
+  for (size_t i = 0; i < 5; ++i) {
+    CHECK(three.cases[i].measured.case_id == one.cases[i].measured.case_id);
+    CHECK(three.cases[i].predicted_us == one.cases[i].predicted_us);
+    CHECK(three.cases[i].predicted_dram_read_bytes == one.cases[i].predicted_dram_read_bytes);
+  }
+  CHECK(render_validation_csv(three) == render_validation_csv(one));
+}
+
 TEST_CASE("bad measurement files give one clear error", "[validate]") {
   ValidateOptions opt;
   opt.progress = false;

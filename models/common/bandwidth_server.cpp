@@ -34,6 +34,11 @@ double BandwidthServer::transfer(double start_s, double bytes) {
   return done_s;
 }
 
+void BandwidthServer::scale(double factor) {
+  for (double& b : used_) b *= factor;
+  total_bytes_ *= factor;
+}
+
 double BandwidthServer::peak_bytes_per_s() const {
   double peak = 0;
   for (double u : used_) peak = std::max(peak, u);

@@ -23,6 +23,8 @@ class BandwidthServer {
   double total_bytes() const { return total_bytes_; }
   const std::vector<double>& bucket_bytes() const { return used_; }
   double peak_bytes_per_s() const;  // busiest bucket
+  // Scales every bucket (a correction of the carried bytes that keeps their timing).
+  void scale(double factor);
   // Bytes carried in [t_s - window_s, t_s) over what `reference_bytes_per_s` could carry then.
   double utilization(double t_s, double window_s, double reference_bytes_per_s) const;
 

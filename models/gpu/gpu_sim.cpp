@@ -73,7 +73,20 @@ struct Hop {
   const MemoryLevel* level;
   std::unique_ptr<BandwidthServer> server;
   double read = 0, write = 0;
+  // Corrects the read bytes after the fact; the bandwidth series keeps its shape.
+  void add_read(double bytes) {
+    const double total = server->total_bytes();
+    if (total > 0) server->scale(std::max(0.0, total + bytes) / total);
+    read = std::max(0.0, read + bytes);
+  }
 };
+
+// The L2 replay reads every K/V tile up to this many tile reads per kernel (a few seconds of
+// replay at most), a sample of longer traces (l2_replay.h).
+constexpr double kReplayTiles = 8e6;
+// Replayed misses re-time the kernel when they differ from the first pass's by more than this
+// share of the DRAM bandwidth over the kernel's duration.
+constexpr double kRepassDramShare = 0.02;
 
 // The levels K/V cross come from the hardware graph: the route from the dram level
 // to the scratchpad level. Every level on it gets a bandwidth server; the innermost
@@ -86,6 +99,7 @@ SC_MODULE(MemorySystem) {
   std::unique_ptr<L2Residency> tiles;
   std::vector<std::pair<double, double>> stores;  // (fill mark after the store, bytes): write-back residue
   double replayed_hits = 0, replayed_misses = 0;  // tile accesses, when misses come from the replay
+  double kv_miss_bytes = 0;                        // K/V bytes this pass's L2 sent to DRAM
   const RunContext& ctx;
 
   MemorySystem(sc_core::sc_module_name name, const RunContext& c, double bucket_s, int64_t streams,
@@ -160,6 +174,7 @@ SC_MODULE(MemorySystem) {
           replayed_misses += ctx.replayed->miss_tiles[id];
           replayed_hits += r->n - ctx.replayed->miss_tiles[id];
         }
+        kv_miss_bytes += miss_bytes;
         // Expected latency: the share of bytes that miss waits on DRAM, the rest on L2.
         const double miss_share = all_bytes > 0 ? miss_bytes / all_bytes : 0.0;
         r->latency_s = ctx.l2_latency_s + miss_share * (dram_latency(t0) - ctx.l2_latency_s);
@@ -305,7 +320,7 @@ SC_MODULE(CtaSlot) {
       const double end = std::max({t_start + compute + exposed, mem_done + lat / stages + full_s,
                                    t_start + n * lat / stages});
       add_smem(t_start, end, n * ctx.smem_bytes_block);
-      if (ctx.record) ctx.record->chunk(chunk, {t_start, end, stream, r.blocks, n, down, sm});
+      if (ctx.record) ctx.record->chunk(chunk, {t_start, end, r.blocks, static_cast<int32_t>(stream), static_cast<uint16_t>(n), static_cast<uint16_t>(sm), down});
       advance_to(end);
       block_interval_s = (end - t_start) / n;
       if (qk.need_sync()) qk.sync();
@@ -503,6 +518,7 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
                       footprint_bytes > gpu.l2_partition.ramp_start_bytes();
   std::unique_ptr<L2StackReplay> record;
   L2ReplayResult replayed;
+  bool second_pass = true;  // the only pass, without the replay
   if (lru_l2) {
     int64_t chunks = 0;
     for (const WorkUnit& u : trace.units()) {
@@ -514,16 +530,30 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
     record = std::make_unique<L2StackReplay>(chunks);
     ctx.record = record.get();
     run_pass(out, memory, smem_series);
+    ctx.record = nullptr;
     std::vector<double> tile_bytes;
     for (int64_t k = 0; k < g.kv_blocks(); ++k) tile_bytes.push_back(ctx.kv_block_bytes(static_cast<uint32_t>(k)));
-    replayed = record->replay({gpu.l2_partitions, hw.units, gpu.l2_partition}, streams, tile_bytes);
-    ctx.record = nullptr;
-    ctx.replayed = &replayed;
-    out = GpuSimResult{};
-    memory.reset();
-    smem_series.clear();
+    // Every K/V tile of traces up to kReplayTiles tile reads; a sample of longer ones.
+    const double rate = std::min(1.0, kReplayTiles / std::max(1.0, static_cast<double>(totals.tile_steps)));
+    replayed = record->replay({gpu.l2_partitions, hw.units, gpu.l2_partition, rate}, streams, tile_bytes);
+    record.reset();
+    // A second timing pass only where the replayed misses could move the schedule: when their
+    // difference from the first pass's, spread over the kernel, is a noticeable share of DRAM
+    // bandwidth. Otherwise the first pass's schedule stands and its DRAM traffic is corrected.
+    const double delta_bytes = replayed.total_miss_bytes - memory->kv_miss_bytes;
+    second_pass = std::fabs(delta_bytes) > kRepassDramShare * hw.dram().bandwidth_bytes_per_s * out.kernel_s;
+    if (second_pass) {
+      ctx.replayed = &replayed;
+      out = GpuSimResult{};
+      memory.reset();
+      smem_series.clear();
+    } else {
+      for (int i = 0; i < memory->cache; ++i) memory->hops[static_cast<size_t>(i)].add_read(delta_bytes);
+      memory->replayed_misses = replayed.total_miss_tiles;
+      memory->replayed_hits = replayed.total_tiles - replayed.total_miss_tiles;
+    }
   }
-  run_pass(out, memory, smem_series);
+  if (second_pass) run_pass(out, memory, smem_series);
   out.ctas = static_cast<int64_t>(trace.units().size());
   out.waves = static_cast<double>(totals.attention_units) / static_cast<double>(out.slots);
   out.latency_s = out.launch_s + out.kernel_s + kernel.fixed_overhead_s;

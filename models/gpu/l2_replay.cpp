@@ -61,6 +61,20 @@ L2ReplayResult L2StackReplay::replay(const L2PartitionParams& p, int64_t streams
     const L2Chunk& c = chunks_[static_cast<size_t>(id)];
     return c.t0_s + (c.t1_s - c.t0_s) * k / c.n;
   };
+  // The sampled tiles (all of them unless the trace is very long), and the next one of a chunk.
+  const double rate = std::clamp(p.sample_rate, 1e-6, 1.0);
+  std::vector<char> sampled(static_cast<size_t>(streams * tiles), 1);
+  if (rate < 1) {
+    for (size_t i = 0; i < sampled.size(); ++i) sampled[i] = uniform(i ^ 0x5a17ull << 40) < rate;
+  }
+  auto next_sampled = [&](int64_t id, uint32_t k) {  // first sampled tile at or after k, or n
+    const L2Chunk& c = chunks_[static_cast<size_t>(id)];
+    for (; k < c.n; ++k) {
+      const uint32_t block = c.blocks[c.descending ? c.n - 1 - k : k];
+      if (sampled[static_cast<size_t>(int64_t{c.stream} * tiles + block)]) break;
+    }
+    return k;
+  };
   // Events go to a calendar of time buckets (the distances' resolution): a ring for the near
   // future, a heap beyond it. Within a bucket: fills, then chunk starts, then tiles, each in
   // the order they were scheduled, so the result does not depend on anything but the inputs.
@@ -96,17 +110,17 @@ L2ReplayResult L2StackReplay::replay(const L2PartitionParams& p, int64_t streams
     for (; next_chunk < order.size(); ++next_chunk) {
       const int64_t id = order[next_chunk];
       if (bucket_of(chunks_[static_cast<size_t>(id)].t0_s) > now) break;
-      slot.push_back({chunks_[static_cast<size_t>(id)].t0_s, id, 0u});
-      ++pending;
+      const uint32_t k = next_sampled(id, 0);
+      if (k < chunks_[static_cast<size_t>(id)].n) schedule({tile_time(id, k), id, k});
     }
     for (size_t i = 0; i < slot.size(); ++i) {  // tiles scheduled into this bucket meanwhile run too
       const Next nx = slot[i];
       --pending;
       const L2Chunk& c = chunks_[static_cast<size_t>(nx.id)];
       const uint32_t block = c.blocks[c.descending ? c.n - 1 - nx.k : nx.k];
-      const double share = tile_bytes[block] / parts;
+      const double share = tile_bytes[block] / parts / rate;  // a sampled tile stands for 1/R tiles
       const int side = side_of(c.sm);
-      const int64_t key = (c.stream * tiles + block) * parts;
+      const int64_t key = (int64_t{c.stream} * tiles + block) * parts;
       double miss = 0;  // share of the tile that DRAM serves
       for (int home = 0; home < parts; ++home) {
         const double near = part[static_cast<size_t>(side)]->access(key + home, share, nx.t_s);
@@ -116,9 +130,13 @@ L2ReplayResult L2StackReplay::replay(const L2PartitionParams& p, int64_t streams
           miss += part[static_cast<size_t>(home)]->access(key + home, share, nx.t_s) / parts;
         }
       }
-      out.miss_bytes[static_cast<size_t>(nx.id)] += miss * tile_bytes[block];
-      out.miss_tiles[static_cast<size_t>(nx.id)] += miss;
-      if (nx.k + 1 < c.n) schedule({std::max(nx.t_s, tile_time(nx.id, nx.k + 1)), nx.id, nx.k + 1});
+      out.miss_bytes[static_cast<size_t>(nx.id)] += miss * tile_bytes[block] / rate;
+      out.miss_tiles[static_cast<size_t>(nx.id)] += miss / rate;
+      out.total_miss_bytes += miss * tile_bytes[block] / rate;
+      out.total_miss_tiles += miss / rate;
+      out.total_tiles += 1 / rate;
+      const uint32_t k = next_sampled(nx.id, nx.k + 1);
+      if (k < c.n) schedule({std::max(nx.t_s, tile_time(nx.id, k)), nx.id, k});
     }
     slot.clear();
   }

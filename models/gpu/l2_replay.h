@@ -17,6 +17,12 @@
 // DRAM serves misses in the home partition. Each partition is an LRU stack (l2_stack.h).
 // Whether a near lookup missed is drawn from its miss share with a fixed-seed hash, as the
 // far lookup then happens or not; the final DRAM miss is counted as its expected share.
+//
+// Very long traces are replayed on a spatial sample (as SHARDS does for miss-ratio curves,
+// Waldspurger et al., FAST 2015): a fixed-seed hash keeps a share R of the K/V tiles, each
+// kept tile stands for 1/R of the bytes, and its misses count 1/R times. Distances are then
+// estimates (relative noise about 1/sqrt(R x tiles within the capacity)); Q and O traffic
+// is always replayed in full.
 #pragma once
 
 #include <cstddef>
@@ -29,16 +35,17 @@ namespace attnsim {
 
 struct L2Chunk {
   double t0_s = 0, t1_s = 0;     // the tiles are read evenly over [t0, t1)
-  int64_t stream = 0;            // K/V stream (batch x kv head)
   const uint32_t* blocks = nullptr;
-  uint32_t n = 0;
+  int32_t stream = 0;            // K/V stream (batch x kv head)
+  uint16_t n = 0;
+  uint16_t sm = 0;               // the SM it runs on
   bool descending = false;       // blocks[] read last to first
-  uint32_t sm = 0;               // the SM it runs on
 };
 
 struct L2ReplayResult {
   std::vector<double> miss_bytes;  // per chunk id
   std::vector<double> miss_tiles;  // per chunk id: expected tiles that miss
+  double total_miss_bytes = 0, total_miss_tiles = 0, total_tiles = 0;
   double dirty_end_bytes = 0;      // stored bytes still in L2 when the kernel ends
 };
 
@@ -46,6 +53,7 @@ struct L2PartitionParams {
   int partitions = 1;
   int sms = 1;
   L2StackParams stack;             // per partition
+  double sample_rate = 1;          // share R of the K/V tiles replayed (1 = all)
 };
 
 class L2StackReplay {

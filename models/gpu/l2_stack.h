@@ -35,7 +35,7 @@ class L2StackDistance {
   double resident_fraction(double t_s) const;
 
  private:
-  static constexpr int64_t kBlock = 64;  // buckets per block
+  static constexpr int64_t kBlock = 16;  // buckets per block
   int64_t bucket_of(double t_s) const;
   void add(int64_t bucket, double bytes);
   // Bytes in buckets later than `bucket` (up to the newest), or more than `cap` once past it.

@@ -24,6 +24,9 @@ constexpr double kScoreMacsPerS = 4e9;      // Q.K^T multiply-adds of data-depen
 constexpr double kBytesPerEntry = 2 * (sizeof(uint32_t) + sizeof(uint8_t));
 constexpr double kBytesPerRow = 2 * sizeof(uint64_t);
 constexpr double kBytesPerUnit = 2 * sizeof(WorkUnit) + 32;  // units, plus the GPU model's record of each CTA
+// The GPU model's L2 replay (models/gpu/l2_replay.h): a record per 16 block visits and its
+// result, and a second timing pass where K/V tiles are shared (counted as one more visit).
+constexpr double kReplayBytesPerVisit = 4;
 constexpr int64_t kSampledBlockRows = 64;  // mask rows sampled when the exact bound is over budget
 constexpr int64_t kSampledQueries = 8;     // query rows sampled per sampled mask row
 
@@ -83,9 +86,10 @@ ResourceEstimate mask_and_trace_cost(const AttentionShape& s, const BlockGeometr
   const double splits = std::clamp(visited, 1.0, static_cast<double>(k.max_kv_splits));
   const double units = head_rows * (splits > 1 ? splits + 1 : 1);
   ResourceEstimate e;
-  e.memory_bytes = (entries + cover) * kBytesPerEntry + 2 * mask_rows * kBytesPerRow + units * kBytesPerUnit;
+  e.memory_bytes = (entries + cover) * kBytesPerEntry + 2 * mask_rows * kBytesPerRow + units * kBytesPerUnit +
+                   head_rows * visited * kReplayBytesPerVisit;
   const double row_calls = static_cast<double>(mask_batch * mask_heads) * static_cast<double>(s.q_len);
-  e.time_s = row_calls / kRowCallsPerS + (entries + cover) / kEntriesPerS + head_rows * visited / kVisitsPerS +
+  e.time_s = row_calls / kRowCallsPerS + (entries + cover) / kEntriesPerS + 2 * head_rows * visited / kVisitsPerS +
              units / kUnitsPerS;
   e.mask_blocks = entries + cover;
   e.work_units = units;
