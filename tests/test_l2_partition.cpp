@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "models/gpu/gpu_params.h"
@@ -16,19 +17,13 @@
 #include "sim/core/paths.h"
 #include "sim/session/session.h"
 
+#include "error_helpers.h"
+
 using namespace attnsim;
+using attnsim_test::error_of;
 using Catch::Matchers::Contains;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // Cyclic reads of `keys` 1-byte keys, one per 1 s bucket; the miss share of the last round.
 double cyclic_miss(int64_t keys, L2StackParams p) {

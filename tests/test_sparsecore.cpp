@@ -17,20 +17,14 @@
 #include "sim/sweep/sweep_runner.h"
 #include "sim/timing/timing_model.h"
 
+#include "error_helpers.h"
+
 using namespace attnsim;
+using attnsim_test::error_of;
 using namespace attnsim_test;
 using Catch::Matchers::Contains;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // sparsecore-h100 with some `sparsecore:` / `gpu:` keys replaced ("gpu.launch_overhead" style).
 HwSpec sc_hw(const std::map<std::string, std::string>& set = {}) {
