@@ -58,7 +58,7 @@ struct RunContext {
   double mma_cycles = 0, exp_cycles = 0, vec_full_cycles = 0, vec_partial_cycles = 0, smem_bytes_block = 0;
   double smem_bytes_per_cycle = 0;
   double l2_latency_s = 0, hbm_latency_s = 0;
-  // Stack-distance L2 (l2_replay.h): the first pass records into `record`, the second takes
+  // Partitioned LRU L2 (l2_replay.h): the first pass records into `record`, a second one takes
   // each chunk's misses from `replayed`. Chunk id = chunk_base[unit] + the chunk's ordinal.
   std::vector<int64_t> chunk_base = {};
   L2StackReplay* record = nullptr;
@@ -480,7 +480,7 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   const double bucket_s = std::clamp(est_s / 4000.0, 1e-9, 1e-5);
 
   const int64_t streams = s.batch * s.kv_heads;
-  // One timing run; with the stack-distance L2 a second one takes the replayed misses.
+  // One timing run; with the partitioned L2 replay, possibly a second one with its misses.
   auto run_pass = [&](GpuSimResult& out, std::unique_ptr<MemorySystem>& memory, std::vector<double>& smem_series) {
     fresh_systemc_context();
     tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_time(std::clamp(est_s / 500.0, 1e-8, 5e-5), SC_SEC));

@@ -5,7 +5,8 @@
 // other CTAs' clocks, so a cache judged as chunks are announced would see other CTAs'
 // accesses in between too late. The first pass records each chunk with the span it was
 // computed over (its tiles spread evenly across it) and every Q load and O store; the replay
-// merges them by time; a second pass charges each chunk the misses found here.
+// merges them by time; a second pass charges each chunk the misses found here where they
+// change the DRAM load enough to move the schedule (gpu_sim.cpp).
 //
 // Why partitions: the H100's L2 is two partitions joined by a fabric. Each memory line has a
 // home partition; an SM looks a line up in the partition its GPC is attached to, and a line
