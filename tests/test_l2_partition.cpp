@@ -41,12 +41,12 @@ L2ReplayResult replay_reads(const std::vector<std::tuple<double, uint16_t, uint3
                             L2StackParams p, std::vector<uint32_t>& blocks) {
   blocks.clear();
   for (const auto& r : reads) blocks.push_back(std::get<2>(r));
-  L2StackReplay rec(static_cast<int64_t>(reads.size()));
+  L2StackReplay rec(1, 16, 1.0);
   for (size_t i = 0; i < reads.size(); ++i) {
     const auto& [t, sm, block] = reads[i];
     rec.chunk(static_cast<int64_t>(i), {t, t + 0.5, &blocks[i], 0, 1, sm, false});
   }
-  return rec.replay({partitions, 2, p, 1.0}, 1, std::vector<double>(16, 2.0));
+  return rec.replay({partitions, 1, p}, std::vector<double>(16, 2.0));  // SM s on partition s mod P
 }
 
 }  // namespace
@@ -94,32 +94,36 @@ TEST_CASE("L2 replay on a sample of tiles estimates the full replay's misses", "
   // distance (3998 bytes) sits half way up a ramp from 0 to 8000 bytes.
   constexpr uint32_t kTiles = 2000, kReads = 10000;
   std::vector<uint32_t> blocks(kReads);
-  L2StackReplay rec(kReads);
-  for (uint32_t i = 0; i < kReads; ++i) {
-    blocks[i] = i % kTiles;
-    rec.chunk(i, {static_cast<double>(i), i + 0.5, &blocks[i], 0, 1, 0, false});
-  }
-  const L2StackParams p{4000, 8000};
-  const std::vector<double> bytes(kTiles, 2.0);
-  const L2ReplayResult full = rec.replay({1, 1, p, 1.0}, 1, bytes);
-  const L2ReplayResult half = rec.replay({1, 1, p, 0.5}, 1, bytes);
+  for (uint32_t i = 0; i < kReads; ++i) blocks[i] = i % kTiles;
+  auto run = [&](double rate) {
+    L2StackReplay rec(1, kTiles, rate);
+    for (uint32_t i = 0; i < kReads; ++i) rec.chunk(i, {static_cast<double>(i), i + 0.5, &blocks[i], 0, 1, 0, false});
+    return rec.replay({1, 1, L2StackParams{4000, 8000}}, std::vector<double>(kTiles, 2.0));
+  };
+  const L2ReplayResult full = run(1.0), half = run(0.5);
   CHECK(full.total_miss_bytes == Approx(2.0 * kTiles + 2.0 * (kReads - kTiles) * 3998 / 8000));
   CHECK(half.total_miss_bytes == Approx(full.total_miss_bytes).epsilon(0.05));
   CHECK(half.total_tiles == Approx(kReads).epsilon(0.05));
+  CHECK(half.ids.size() == Approx(kReads / 2).epsilon(0.05));  // only chunks with a sampled tile are kept
+  CHECK(full.find(1234) == 1234);
+  CHECK(half.find(half.ids[7]) == 7);
 }
 
-TEST_CASE("L2 partition keys: all three or none, and a ramp no wider than twice the capacity", "[l2][config]") {
+TEST_CASE("L2 partition keys: all four or none, and a ramp no wider than twice the capacity", "[l2][config]") {
   const std::string path = resolve_hw_path("h100-sxm");
   YAML::Node y = load_yaml_file(path);
   y["gpu"].remove("l2_partition_ramp");
   CHECK_THAT(error_of([&] { parse_hw_spec(y, "h.yaml"); }),
-             Contains("l2_partition_ramp") && Contains("takes all three of l2_partitions, l2_partition_capacity, l2_partition_ramp"));
+             Contains("l2_partition_ramp") && Contains("takes all four of l2_partitions, l2_partition_sm_run,"));
   YAML::Node w = load_yaml_file(path);
   w["gpu"]["l2_partition_ramp"] = "50MB";
   CHECK_THAT(error_of([&] { parse_hw_spec(w, "h.yaml"); }), Contains("must be at most twice l2_partition_capacity"));
   YAML::Node z = load_yaml_file(path);
   z["gpu"]["l2_partitions"] = 0;
   CHECK_THAT(error_of([&] { parse_hw_spec(z, "h.yaml"); }), Contains("l2_partitions"));
+  YAML::Node r = load_yaml_file(path);
+  r["gpu"]["l2_partition_sm_run"] = 500;  // more than the SMs
+  CHECK_THAT(error_of([&] { parse_hw_spec(r, "h.yaml"); }), Contains("l2_partition_sm_run"));
 }
 
 TEST_CASE("H100 FA2 prefill at 16k: the partitioned L2 re-reads K/V, FA3 does not; runs are repeatable", "[l2][gpu]") {

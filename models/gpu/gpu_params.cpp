@@ -15,16 +15,18 @@ std::shared_ptr<const ArchParams> parse_gpu(MapReader& r, const HwSpec& hw) {
   p->exp_issue_fraction = r.number("exp_issue_fraction", 0.05, 1.0);
   p->l2_usable_fraction = r.number("l2_usable_fraction", 0.01, 1.0);
   p->kernel_gap_s = r.quantity("kernel_gap", UnitKind::time);
-  // Optional, all three together: the partitioned LRU L2 replay (models/gpu/l2_replay.h).
-  const char* lru_keys[] = {"l2_partitions", "l2_partition_capacity", "l2_partition_ramp"};
+  // Optional, all four together: the partitioned LRU L2 replay (models/gpu/l2_replay.h).
+  const char* lru_keys[] = {"l2_partitions", "l2_partition_sm_run", "l2_partition_capacity", "l2_partition_ramp"};
   p->l2_lru = r.has(lru_keys[0]);
   for (const char* k : lru_keys) {
     if (r.has(k) != p->l2_lru) {
-      r.fail(k, "the partitioned L2 takes all three of l2_partitions, l2_partition_capacity, l2_partition_ramp");
+      r.fail(k, "the partitioned L2 takes all four of l2_partitions, l2_partition_sm_run, l2_partition_capacity, "
+                "l2_partition_ramp");
     }
   }
   if (p->l2_lru) {
     p->l2_partitions = static_cast<int>(r.integer("l2_partitions", 1, 64));
+    p->l2_partition_sm_run = static_cast<int>(r.integer("l2_partition_sm_run", 1, hw.units));
     p->l2_partition.capacity_bytes = r.quantity("l2_partition_capacity", UnitKind::bytes);
     p->l2_partition.ramp_bytes = r.quantity("l2_partition_ramp", UnitKind::bytes);
     if (p->l2_partition.capacity_bytes <= 0) r.fail("l2_partition_capacity", "must be positive");

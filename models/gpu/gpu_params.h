@@ -20,6 +20,7 @@ struct GpuParams : ArchParams {
   // Partitioned LRU L2 (l2_replay.h) where CTAs share K/V tiles; else random replacement only.
   bool l2_lru = false;
   int l2_partitions = 1;
+  int l2_partition_sm_run = 1;         // consecutive SMs (in CTA fill order) on one partition
   L2StackParams l2_partition;          // per partition
 };
 

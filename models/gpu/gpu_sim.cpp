@@ -83,7 +83,7 @@ struct Hop {
 
 // The L2 replay reads every K/V tile up to this many tile reads per kernel (a few seconds of
 // replay at most), a sample of longer traces (l2_replay.h).
-constexpr double kReplayTiles = 8e6;
+constexpr double kReplayTiles = 6e6;
 // Replayed misses re-time the kernel when they differ from the first pass's by more than this
 // share of the DRAM bandwidth over the kernel's duration.
 constexpr double kRepassDramShare = 0.02;
@@ -98,7 +98,7 @@ SC_MODULE(MemorySystem) {
   int cache = -1;         // index in hops of the reuse cache, -1 = none
   std::unique_ptr<L2Residency> tiles;
   std::vector<std::pair<double, double>> stores;  // (fill mark after the store, bytes): write-back residue
-  double replayed_hits = 0, replayed_misses = 0;  // tile accesses, when misses come from the replay
+  double replayed_misses = 0;  // expected K/V tiles that miss, when misses come from the replay
   double kv_miss_bytes = 0;                        // K/V bytes this pass's L2 sent to DRAM
   const RunContext& ctx;
 
@@ -168,11 +168,10 @@ SC_MODULE(MemorySystem) {
           const double ahead = fill_rate * k * r->block_interval_s;
           if (!ctx.replayed) miss_bytes += tiles ? tiles->access(r->stream, block, b, ahead) : b;
         }
-        if (ctx.replayed) {
-          const size_t id = static_cast<size_t>(r->chunk);
-          miss_bytes = ctx.replayed->miss_bytes[id];
-          replayed_misses += ctx.replayed->miss_tiles[id];
-          replayed_hits += r->n - ctx.replayed->miss_tiles[id];
+        if (ctx.replayed) {  // a chunk the replay did not keep had no sampled tile: its misses are in others'
+          const int64_t i = ctx.replayed->find(r->chunk);
+          miss_bytes = i < 0 ? 0.0 : ctx.replayed->miss_bytes[static_cast<size_t>(i)];
+          replayed_misses += i < 0 ? 0.0 : ctx.replayed->miss_tiles[static_cast<size_t>(i)];
         }
         kv_miss_bytes += miss_bytes;
         // Expected latency: the share of bytes that miss waits on DRAM, the rest on L2.
@@ -520,22 +519,22 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   L2ReplayResult replayed;
   bool second_pass = true;  // the only pass, without the replay
   if (lru_l2) {
-    int64_t chunks = 0;
+    int64_t chunks = 0;  // chunk ids: a unit's chunks follow the previous units'
     for (const WorkUnit& u : trace.units()) {
       ctx.chunk_base.push_back(chunks);
       if (u.kind == WorkKind::attention) {
         chunks += (u.entry_end - u.entry_begin + ctx.options.quantum_blocks - 1) / ctx.options.quantum_blocks;
       }
     }
-    record = std::make_unique<L2StackReplay>(chunks);
+    // Every K/V tile of traces up to kReplayTiles tile reads; a sample of longer ones.
+    const double rate = std::min(1.0, kReplayTiles / std::max(1.0, static_cast<double>(totals.tile_steps)));
+    record = std::make_unique<L2StackReplay>(streams, g.kv_blocks(), rate);
     ctx.record = record.get();
     run_pass(out, memory, smem_series);
     ctx.record = nullptr;
     std::vector<double> tile_bytes;
     for (int64_t k = 0; k < g.kv_blocks(); ++k) tile_bytes.push_back(ctx.kv_block_bytes(static_cast<uint32_t>(k)));
-    // Every K/V tile of traces up to kReplayTiles tile reads; a sample of longer ones.
-    const double rate = std::min(1.0, kReplayTiles / std::max(1.0, static_cast<double>(totals.tile_steps)));
-    replayed = record->replay({gpu.l2_partitions, hw.units, gpu.l2_partition, rate}, streams, tile_bytes);
+    replayed = record->replay({gpu.l2_partitions, gpu.l2_partition_sm_run, gpu.l2_partition}, tile_bytes);
     record.reset();
     // A second timing pass only where the replayed misses could move the schedule: when their
     // difference from the first pass's, spread over the kernel, is a noticeable share of DRAM
@@ -550,7 +549,6 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
     } else {
       for (int i = 0; i < memory->cache; ++i) memory->hops[static_cast<size_t>(i)].add_read(delta_bytes);
       memory->replayed_misses = replayed.total_miss_tiles;
-      memory->replayed_hits = replayed.total_tiles - replayed.total_miss_tiles;
     }
   }
   if (second_pass) run_pass(out, memory, smem_series);
@@ -563,7 +561,8 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   }
   out.exp_ops = totals.exp_ops;
   for (double b : out.sm_busy_each_s) out.sm_busy_s += b;
-  out.l2_hits = lru_l2 ? memory->replayed_hits : memory->tiles ? memory->tiles->hits() : 0;
+  out.l2_hits = lru_l2 ? static_cast<double>(totals.tile_steps) - memory->replayed_misses
+                      : memory->tiles ? memory->tiles->hits() : 0;
   out.l2_misses = lru_l2 ? memory->replayed_misses : memory->tiles ? memory->tiles->misses() : 0;
   // A write-back L2 still holds part of the last outputs when the kernel ends: DRAM sees
   // those bytes later, so they are not the kernel's DRAM writes (as Nsight Compute counts).

@@ -27,24 +27,44 @@ struct Next {
 
 }  // namespace
 
-L2ReplayResult L2StackReplay::replay(const L2PartitionParams& p, int64_t streams,
-                                     const std::vector<double>& tile_bytes) const {
+L2StackReplay::L2StackReplay(int64_t streams, int64_t tiles_per_stream, double sample_rate)
+    : streams_(streams), tiles_(tiles_per_stream), rate_(std::clamp(sample_rate, 1e-6, 1.0)),
+      sampled_(static_cast<size_t>(streams * tiles_per_stream), 1) {
+  if (rate_ < 1) {
+    for (size_t i = 0; i < sampled_.size(); ++i) sampled_[i] = uniform(i ^ 0x5a17ull << 40) < rate_;
+  }
+}
+
+void L2StackReplay::chunk(int64_t id, const L2Chunk& c) {
+  bool any = rate_ >= 1;
+  for (uint32_t k = 0; k < c.n && !any; ++k) any = sampled_[static_cast<size_t>(int64_t{c.stream} * tiles_ + c.blocks[k])];
+  if (any) chunks_.emplace_back(id, c);
+}
+
+int64_t L2ReplayResult::find(int64_t id) const {
+  const auto it = std::lower_bound(ids.begin(), ids.end(), id);
+  return it != ids.end() && *it == id ? it - ids.begin() : -1;
+}
+
+L2ReplayResult L2StackReplay::replay(const L2PartitionParams& p, const std::vector<double>& tile_bytes) {
+  // Records by id (the order pass 2 looks them up in), then an index by start time.
+  std::sort(chunks_.begin(), chunks_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   L2ReplayResult out;
+  for (const auto& [id, c] : chunks_) out.ids.push_back(id);
   out.miss_bytes.assign(chunks_.size(), 0.0);
   out.miss_tiles.assign(chunks_.size(), 0.0);
   const int parts = std::max(1, p.partitions);
-  const auto tiles = static_cast<int64_t>(tile_bytes.size());
+  const int64_t streams = streams_, tiles = tiles_;
   double horizon_s = 0;
   std::vector<int64_t> order;
   for (size_t i = 0; i < chunks_.size(); ++i) {
-    if (!recorded_[i]) continue;
     order.push_back(static_cast<int64_t>(i));
-    horizon_s = std::max(horizon_s, chunks_[i].t1_s);
+    horizon_s = std::max(horizon_s, chunks_[i].second.t1_s);
   }
   std::vector<Fill> fills = fills_;
   for (const Fill& f : fills) horizon_s = std::max(horizon_s, f.t_s);
   std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-    return std::tie(chunks_[static_cast<size_t>(a)].t0_s, a) < std::tie(chunks_[static_cast<size_t>(b)].t0_s, b);
+    return std::tie(chunks_[static_cast<size_t>(a)].second.t0_s, a) < std::tie(chunks_[static_cast<size_t>(b)].second.t0_s, b);
   });
   std::stable_sort(fills.begin(), fills.end(), [](const Fill& a, const Fill& b) { return a.t_s < b.t_s; });
 
@@ -55,20 +75,19 @@ L2ReplayResult L2StackReplay::replay(const L2PartitionParams& p, int64_t streams
   for (int i = 0; i < parts; ++i) {
     part.push_back(std::make_unique<L2StackDistance>(parts * streams * tiles, p.stack, bucket_s, horizon_s));
   }
-  auto side_of = [&](uint32_t sm) { return std::min(parts - 1, static_cast<int>(int64_t{sm} * parts / std::max(1, p.sms))); };
+  // SMs in the model's fill order (first-wave CTA i runs on SM i), `sm_run` at a time per partition.
+  const int64_t run = std::max(1, p.sm_run);
+  auto side_of = [&](uint32_t sm) { return static_cast<int>((int64_t{sm} / run) % parts); };
 
   auto tile_time = [&](int64_t id, uint32_t k) {
-    const L2Chunk& c = chunks_[static_cast<size_t>(id)];
+    const L2Chunk& c = chunks_[static_cast<size_t>(id)].second;
     return c.t0_s + (c.t1_s - c.t0_s) * k / c.n;
   };
-  // The sampled tiles (all of them unless the trace is very long), and the next one of a chunk.
-  const double rate = std::clamp(p.sample_rate, 1e-6, 1.0);
-  std::vector<char> sampled(static_cast<size_t>(streams * tiles), 1);
-  if (rate < 1) {
-    for (size_t i = 0; i < sampled.size(); ++i) sampled[i] = uniform(i ^ 0x5a17ull << 40) < rate;
-  }
+  // The next sampled tile of a chunk (every tile unless the trace is very long).
+  const double rate = rate_;
+  const std::vector<char>& sampled = sampled_;
   auto next_sampled = [&](int64_t id, uint32_t k) {  // first sampled tile at or after k, or n
-    const L2Chunk& c = chunks_[static_cast<size_t>(id)];
+    const L2Chunk& c = chunks_[static_cast<size_t>(id)].second;
     for (; k < c.n; ++k) {
       const uint32_t block = c.blocks[c.descending ? c.n - 1 - k : k];
       if (sampled[static_cast<size_t>(int64_t{c.stream} * tiles + block)]) break;
@@ -109,14 +128,14 @@ L2ReplayResult L2StackReplay::replay(const L2PartitionParams& p, int64_t streams
     std::vector<Next>& slot = ring[static_cast<size_t>(now % kRing)];
     for (; next_chunk < order.size(); ++next_chunk) {
       const int64_t id = order[next_chunk];
-      if (bucket_of(chunks_[static_cast<size_t>(id)].t0_s) > now) break;
+      if (bucket_of(chunks_[static_cast<size_t>(id)].second.t0_s) > now) break;
       const uint32_t k = next_sampled(id, 0);
-      if (k < chunks_[static_cast<size_t>(id)].n) schedule({tile_time(id, k), id, k});
+      if (k < chunks_[static_cast<size_t>(id)].second.n) schedule({tile_time(id, k), id, k});
     }
     for (size_t i = 0; i < slot.size(); ++i) {  // tiles scheduled into this bucket meanwhile run too
       const Next nx = slot[i];
       --pending;
-      const L2Chunk& c = chunks_[static_cast<size_t>(nx.id)];
+      const L2Chunk& c = chunks_[static_cast<size_t>(nx.id)].second;
       const uint32_t block = c.blocks[c.descending ? c.n - 1 - nx.k : nx.k];
       const double share = tile_bytes[block] / parts / rate;  // a sampled tile stands for 1/R tiles
       const int side = side_of(c.sm);

@@ -13,7 +13,9 @@
 // homed in the other one is fetched over the fabric and kept in both. So data that SMs on
 // both sides read is held twice, and each partition sees its own SMs' traffic plus the far
 // side's misses on lines homed there (Nsight Compute's lts__t_sectors_srcunit_ltcfabric).
-// The model: SM s belongs to partition s * P / SMs; each K/V tile, Q and O block is split
+// The block scheduler places runs of consecutive CTAs on one partition (`sm_run` SMs at a
+// time: one GPC's worth on the H100, validation/h100/l2_partition_map.py), and the model's
+// first-wave CTA i runs on SM i: so SM s belongs to partition (s / sm_run) mod P. Each K/V tile, Q and O block is split
 // evenly across the P home partitions; a near miss on a far-homed part looks up its home;
 // DRAM serves misses in the home partition. Each partition is an LRU stack (l2_stack.h).
 // Whether a near lookup missed is drawn from its miss share with a fixed-seed hash, as the
@@ -44,31 +46,33 @@ struct L2Chunk {
 };
 
 struct L2ReplayResult {
-  std::vector<double> miss_bytes;  // per chunk id
-  std::vector<double> miss_tiles;  // per chunk id: expected tiles that miss
+  std::vector<int64_t> ids;        // the recorded chunks' ids, ascending
+  std::vector<double> miss_bytes;  // per recorded chunk (as ids)
+  std::vector<double> miss_tiles;  // per recorded chunk: expected tiles that miss
   double total_miss_bytes = 0, total_miss_tiles = 0, total_tiles = 0;
   double dirty_end_bytes = 0;      // stored bytes still in L2 when the kernel ends
+  // Index of chunk `id` in the vectors above, or -1 (not recorded: no sampled tile, no misses).
+  int64_t find(int64_t id) const;
 };
 
 struct L2PartitionParams {
   int partitions = 1;
-  int sms = 1;
+  int sm_run = 1;                  // consecutive SMs (in fill order) on one partition
   L2StackParams stack;             // per partition
-  double sample_rate = 1;          // share R of the K/V tiles replayed (1 = all)
 };
 
 class L2StackReplay {
  public:
-  explicit L2StackReplay(int64_t chunks) : chunks_(static_cast<size_t>(chunks)), recorded_(static_cast<size_t>(chunks), 0) {}
-  void chunk(int64_t id, const L2Chunk& c) {
-    chunks_[static_cast<size_t>(id)] = c;
-    recorded_[static_cast<size_t>(id)] = 1;
-  }
+  // `sample_rate`: share of the K/V tiles replayed (1 = all); K/V stream s, block k is key
+  // s * tiles_per_stream + k. Only chunks with a sampled tile are kept, so memory stays in
+  // proportion to the sampled tiles.
+  L2StackReplay(int64_t streams, int64_t tiles_per_stream, double sample_rate);
+  void chunk(int64_t id, const L2Chunk& c);
   // A Q load (`store` false) or an O store by SM `sm`: bytes that pass through L2 once.
   void fill(double t_s, double bytes, bool store, uint32_t sm) { fills_.push_back({t_s, bytes, store, sm}); }
 
-  // `tile_bytes[block]`: bytes of one K/V tile; K/V stream s, block k is key s * blocks + k.
-  L2ReplayResult replay(const L2PartitionParams& p, int64_t streams, const std::vector<double>& tile_bytes) const;
+  // `tile_bytes[block]`: bytes of one K/V tile. Sorts the records, so call it once.
+  L2ReplayResult replay(const L2PartitionParams& p, const std::vector<double>& tile_bytes);
 
  private:
   struct Fill {
@@ -76,8 +80,10 @@ class L2StackReplay {
     bool store;
     uint32_t sm;
   };
-  std::vector<L2Chunk> chunks_;
-  std::vector<char> recorded_;
+  int64_t streams_, tiles_;
+  double rate_;
+  std::vector<char> sampled_;  // per K/V tile key
+  std::vector<std::pair<int64_t, L2Chunk>> chunks_;  // (id, chunk), in recording order
   std::vector<Fill> fills_;
 };
 

@@ -24,9 +24,10 @@ constexpr double kScoreMacsPerS = 4e9;      // Q.K^T multiply-adds of data-depen
 constexpr double kBytesPerEntry = 2 * (sizeof(uint32_t) + sizeof(uint8_t));
 constexpr double kBytesPerRow = 2 * sizeof(uint64_t);
 constexpr double kBytesPerUnit = 2 * sizeof(WorkUnit) + 32;  // units, plus the GPU model's record of each CTA
-// The GPU model's L2 replay (models/gpu/l2_replay.h): a record per 16 block visits and its
-// result, and a second timing pass where K/V tiles are shared (counted as one more visit).
-constexpr double kReplayBytesPerVisit = 4;
+// The GPU model's L2 replay in prefill (models/gpu/l2_replay.h): ~64 B per recorded chunk of
+// 16 block visits, at most ~6M chunks (longer traces are sampled), plus its time buckets; and
+// a second timing pass (counted as one more visit).
+constexpr double kReplayBytesPerChunk = 64, kReplayMaxChunks = 6e6, kReplayBucketBytes = 128e6;
 constexpr int64_t kSampledBlockRows = 64;  // mask rows sampled when the exact bound is over budget
 constexpr int64_t kSampledQueries = 8;     // query rows sampled per sampled mask row
 
@@ -86,11 +87,14 @@ ResourceEstimate mask_and_trace_cost(const AttentionShape& s, const BlockGeometr
   const double splits = std::clamp(visited, 1.0, static_cast<double>(k.max_kv_splits));
   const double units = head_rows * (splits > 1 ? splits + 1 : 1);
   ResourceEstimate e;
+  const bool replay = k.arch == "gpu" && s.phase == Phase::prefill;
   e.memory_bytes = (entries + cover) * kBytesPerEntry + 2 * mask_rows * kBytesPerRow + units * kBytesPerUnit +
-                   head_rows * visited * kReplayBytesPerVisit;
+                   (replay ? std::min(head_rows * visited / 16, kReplayMaxChunks) * kReplayBytesPerChunk +
+                                 kReplayBucketBytes
+                           : 0.0);
   const double row_calls = static_cast<double>(mask_batch * mask_heads) * static_cast<double>(s.q_len);
-  e.time_s = row_calls / kRowCallsPerS + (entries + cover) / kEntriesPerS + 2 * head_rows * visited / kVisitsPerS +
-             units / kUnitsPerS;
+  e.time_s = row_calls / kRowCallsPerS + (entries + cover) / kEntriesPerS +
+             (replay ? 2 : 1) * head_rows * visited / kVisitsPerS + units / kUnitsPerS;
   e.mask_blocks = entries + cover;
   e.work_units = units;
   e.block_visits = head_rows * visited;
