@@ -146,7 +146,7 @@ TEST_CASE("compare: two configs get a latency ratio column, second over first", 
   CHECK(t.rows.at("bound").size() == 2);  // only latency has a ratio
 }
 
-TEST_CASE("compare --json: each result is run --json's document; -o, --check and --kernel", "[cli][compare]") {
+TEST_CASE("compare --json: each result is run --json's document, -o, --check and --kernel", "[cli][compare]") {
   CliDir dir;
   const fs::path wl = dir.path / "cmp.yaml";
   write_text(wl, kWorkload);

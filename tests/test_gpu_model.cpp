@@ -331,7 +331,7 @@ memory:
           Approx(with_l3["traffic"]["hbm"]["read_bytes"].get<double>()));
 }
 
-TEST_CASE("L2 residency: a working set that fits always hits; beyond it, random replacement still reuses", "[gpu]") {
+TEST_CASE("L2 residency: a working set that fits always hits, beyond it, random replacement still reuses", "[gpu]") {
   L2Residency fits(1, 5, 4.0);  // four 1-byte tiles in a 4-byte cache
   for (int pass = 0; pass < 3; ++pass) {
     for (int64_t i = 0; i < 4; ++i) fits.access(0, i, 1);
@@ -422,7 +422,7 @@ TEST_CASE("bandwidth server: utilisation is the bytes carried over what the wind
   CHECK(hbm.utilization(2e-6, 1e-6, 1e9) == Approx(0.0));
 }
 
-TEST_CASE("loaded latency: a flat curve is the unloaded latency; a rising one slows a memory-bound run", "[gpu]") {
+TEST_CASE("loaded latency: a flat curve is the unloaded latency, a rising one slows a memory-bound run", "[gpu]") {
   // 132 SMs stream 132 heads' K/V (memory-bound, 8 blocks per CTA) with a 1 us DRAM latency.
   Toy t = mma_only(1000, 0);
   t.sms = 132;

@@ -126,7 +126,7 @@ TEST_CASE("L2 partition keys: all four or none, and a ramp no wider than twice t
   CHECK_THAT(error_of([&] { parse_hw_spec(r, "h.yaml"); }), Contains("l2_partition_sm_run"));
 }
 
-TEST_CASE("H100 FA2 prefill at 16k: the partitioned L2 re-reads K/V, FA3 does not; runs are repeatable", "[l2][gpu]") {
+TEST_CASE("H100 FA2 prefill at 16k: the partitioned L2 re-reads K/V, FA3 does not, runs are repeatable", "[l2][gpu]") {
   // The Nsight Compute probes (validation/h100/data/probe): FA2 causal reads 2.1-2.3x its
   // compulsory 201 MB, cuDNN's FA3 reads them once. The model must keep that contrast.
   const HwSpec hw = load_hw_spec(resolve_hw_path("h100-sxm"));
@@ -145,7 +145,7 @@ TEST_CASE("H100 FA2 prefill at 16k: the partitioned L2 re-reads K/V, FA3 does no
   CHECK(dram_read("fa2") == fa2);  // byte-identical on a second run
 }
 
-TEST_CASE("forked map: outputs in job order whatever the workers; a job's error comes back", "[jobs]") {
+TEST_CASE("forked map: outputs in job order whatever the workers, a job's error comes back", "[jobs]") {
   auto square = [](size_t i) { return std::to_string(i * i) + (i % 3 == 0 ? "\nwith a newline" : ""); };
   const std::vector<std::string> one = forked_map(10, 1, square, "test");
   CHECK(forked_map(10, 3, square, "test") == one);

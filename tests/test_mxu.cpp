@@ -77,7 +77,7 @@ TEST_CASE("MXU: a non-square array and a large square one", "[mxu]") {
   CHECK(big.mapping_efficiency == Approx(1.0));
 }
 
-TEST_CASE("MXU: bad dataflows and sizes are clear errors; the CLI prints the cycles", "[mxu][cli]") {
+TEST_CASE("MXU: bad dataflows and sizes are clear errors, the CLI prints the cycles", "[mxu][cli]") {
   CHECK_THROWS_WITH(parse_dataflow("rs"), Catch::Matchers::Contains("use os (output stationary)"));
   MxuGemm g;
   g.m = 0, g.n = 1, g.k = 1;

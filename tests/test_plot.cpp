@@ -195,7 +195,7 @@ TEST_CASE("plot: PNGs render at the asked size, byte-identical across runs", "[p
   }
 }
 
-TEST_CASE("plot: without gnuplot the command fails with one line; --script still works", "[plot]") {
+TEST_CASE("plot: without gnuplot the command fails with one line, --script still works", "[plot]") {
   Fixture f;
   ::setenv("ATTNSIM_GNUPLOT", "/nonexistent/gnuplot", 1);
   const CliResult r = run_cli({"plot", f.dir.file("r.json"), "-o", f.dir.file("t.png")}, f.dir.path);
