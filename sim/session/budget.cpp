@@ -25,9 +25,11 @@ constexpr double kBytesPerEntry = 2 * (sizeof(uint32_t) + sizeof(uint8_t));
 constexpr double kBytesPerRow = 2 * sizeof(uint64_t);
 constexpr double kBytesPerUnit = 2 * sizeof(WorkUnit) + 32;  // units, plus the GPU model's record of each CTA
 // The GPU model's L2 replay in prefill (models/gpu/l2_replay.h): ~64 B per recorded chunk of
-// 16 block visits, at most ~6M chunks (longer traces are sampled), plus its time buckets; and
-// a second timing pass (counted as one more visit).
+// 16 block visits, at most ~6M chunks (longer traces are sampled), plus its time buckets, and
+// ~50 ns per replayed tile (at most 6M). Its occasional second timing pass fits inside the
+// visit rate above (measured ~6 ns per visit per pass against the 20 ns assumed).
 constexpr double kReplayBytesPerChunk = 64, kReplayMaxChunks = 6e6, kReplayBucketBytes = 128e6;
+constexpr double kReplayTilesPerS = 2e7, kReplayMaxTiles = 6e6;
 constexpr int64_t kSampledBlockRows = 64;  // mask rows sampled when the exact bound is over budget
 constexpr int64_t kSampledQueries = 8;     // query rows sampled per sampled mask row
 
@@ -93,8 +95,8 @@ ResourceEstimate mask_and_trace_cost(const AttentionShape& s, const BlockGeometr
                                  kReplayBucketBytes
                            : 0.0);
   const double row_calls = static_cast<double>(mask_batch * mask_heads) * static_cast<double>(s.q_len);
-  e.time_s = row_calls / kRowCallsPerS + (entries + cover) / kEntriesPerS +
-             (replay ? 2 : 1) * head_rows * visited / kVisitsPerS + units / kUnitsPerS;
+  e.time_s = row_calls / kRowCallsPerS + (entries + cover) / kEntriesPerS + head_rows * visited / kVisitsPerS +
+             units / kUnitsPerS + (replay ? std::min(head_rows * visited, kReplayMaxTiles) / kReplayTilesPerS : 0.0);
   e.mask_blocks = entries + cover;
   e.work_units = units;
   e.block_visits = head_rows * visited;
