@@ -49,7 +49,9 @@ SEARCH = {
 
 
 def set_key(text, key, value):
-    pat = re.compile(r"^(%s:\s*)([^#\n]*?)(\s*#.*)?$" % re.escape(key), re.M)
+    """Replaces the first `key: value` line (at any indentation), keeping its comment; appends
+    a top-level one when there is none."""
+    pat = re.compile(r"^(\s*%s:\s*)([^#\n]*?)(\s*#.*)?$" % re.escape(key), re.M)
     if pat.search(text):
         return pat.sub(lambda m: m.group(1) + str(value) + (m.group(3) or ""), text, count=1)
     return text.rstrip("\n") + "\n%s: %s\n" % (key, value)

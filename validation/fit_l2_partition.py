@@ -33,10 +33,6 @@ import tempfile
 from fit_calibration import ROOT, set_key
 
 
-def set_nested_key(text, key, value):
-    """Replaces an indented `key: value` (the gpu section's keys), keeping its comment."""
-    return set_key(text.replace("\n  %s:" % key, "\n%s:" % key), key, value).replace("\n%s:" % key, "\n  %s:" % key)
-
 PROBES = [os.path.join(ROOT, "validation", "h100", "data", "probe", "l2_reuse.jsonl"),
           os.path.join(ROOT, "validation", "h100", "data", "probe", "spills", "l2_spills.jsonl")]
 CAPACITIES_MB = [round(21.0 + 0.2 * i, 1) for i in range(21)]
@@ -82,7 +78,7 @@ def main():
         spill_bytes = float(spill_m.group(1)) * 1e3 if spill_m else 0.0
         best = None
         for c in CAPACITIES_MB:
-            open(hw, "w").write(set_nested_key(hw_text, "l2_partition_capacity", "%sMB" % c))
+            open(hw, "w").write(set_key(hw_text, "l2_partition_capacity", "%sMB" % c))
             rows = run(args.attnsim, scratch)
             errs = [abs(float(r["attnsim_dram_read_bytes"]) / float(r["measured_dram_read_bytes"]) - 1)
                     for cid, r in rows.items() if meta[cid]["compulsory"] > MIN_COMPULSORY_BYTES]

@@ -157,16 +157,17 @@ SC_MODULE(MemorySystem) {
         // the cache will have taken k intervals more of fills, at the DRAM's rate over the
         // chunk's own span just before it (a shorter window would see one chunk's burst).
         // Over the whole span, also at the kernel's start: there the span is mostly empty.
+        // With replayed misses (second pass) the residency is not consulted.
+        L2Residency* judge = ctx.replayed ? nullptr : tiles.get();
         const double span_s = std::max(1e-6, r->n * r->block_interval_s);
         const double fill_rate =
-            tiles ? hops.front().server->utilization(t0, span_s, 1.0) * std::min(t0, span_s) / span_s : 0.0;
+            judge ? hops.front().server->utilization(t0, span_s, 1.0) * std::min(t0, span_s) / span_s : 0.0;
         double miss_bytes = 0, all_bytes = 0;
         for (uint32_t k = 0; k < r->n; ++k) {
           const uint32_t block = r->blocks[r->descending ? r->n - 1 - k : k];
           const double b = ctx.kv_block_bytes(block);
           all_bytes += b;
-          const double ahead = fill_rate * k * r->block_interval_s;
-          if (!ctx.replayed) miss_bytes += tiles ? tiles->access(r->stream, block, b, ahead) : b;
+          miss_bytes += judge ? judge->access(r->stream, block, b, fill_rate * k * r->block_interval_s) : b;
         }
         if (ctx.replayed) {  // a chunk the replay did not keep had no sampled tile: its misses are in others'
           const int64_t i = ctx.replayed->find(r->chunk);
@@ -431,7 +432,8 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   const GpuParams& gpu = hw.params<GpuParams>();
   const AttentionShape& s = trace.shape();
   RunContext ctx{&trace, &hw, &kernel, &gpu, options, hw.clock_hz, static_cast<double>(s.head_dim * dtype_bytes(s.dtype))};
-  if (ctx.options.quantum_blocks <= 0) ctx.options.quantum_blocks = shares_kv_tiles(trace) ? 16 : 64;
+  const bool shared_tiles = shares_kv_tiles(trace);
+  if (ctx.options.quantum_blocks <= 0) ctx.options.quantum_blocks = shared_tiles ? 16 : 64;
   auto rate = hw.matrix_path(kernel.mma_path).flops_per_clock_per_unit;
   if (!rate.count(s.dtype)) {
     throw Error(hw.name + ": matrix path '" + kernel.mma_path + "' has no " + dtype_name(s.dtype) + " rate");
@@ -513,7 +515,7 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   // Two passes where tiles are re-read and the footprint can outgrow an L2 partition.
   const double footprint_bytes = static_cast<double>(streams) * 2.0 * s.kv_len * ctx.head_bytes + totals.q_bytes +
                                  totals.out_bytes;
-  const bool lru_l2 = gpu.l2_lru && cache_level && shares_kv_tiles(trace) &&
+  const bool lru_l2 = gpu.l2_lru && cache_level && shared_tiles &&
                       footprint_bytes > gpu.l2_partition.ramp_start_bytes();
   std::unique_ptr<L2StackReplay> record;
   L2ReplayResult replayed;

@@ -22,14 +22,7 @@
 #include <cstdlib>
 #include <vector>
 
-#define CK(x)                                                                     \
-  do {                                                                            \
-    cudaError_t e = (x);                                                          \
-    if (e != cudaSuccess) {                                                       \
-      fprintf(stderr, "%s:%d %s\n", __FILE__, __LINE__, cudaGetErrorString(e));  \
-      exit(1);                                                                    \
-    }                                                                             \
-  } while (0)
+#include "cuda_util.h"
 
 constexpr int kLines = 64;           // lines per SM's private set
 constexpr int kLineStride = 64;      // 4-byte words between lines: 256 B apart, one line each
@@ -39,12 +32,6 @@ __device__ __forceinline__ unsigned smid() {
   unsigned r;
   asm volatile("mov.u32 %0, %%smid;" : "=r"(r));
   return r;
-}
-
-__device__ __forceinline__ uint64_t global_ns() {
-  uint64_t t;
-  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
-  return t;
 }
 
 __device__ __forceinline__ unsigned load_cg(const unsigned* p) {

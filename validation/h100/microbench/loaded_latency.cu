@@ -13,20 +13,7 @@
 #include <random>
 #include <cuda_runtime.h>
 
-#define CK(x)                                                                              \
-  do {                                                                                     \
-    cudaError_t e = (x);                                                                   \
-    if (e != cudaSuccess) {                                                                \
-      fprintf(stderr, "%s:%d %s\n", __FILE__, __LINE__, cudaGetErrorString(e));          \
-      exit(1);                                                                             \
-    }                                                                                      \
-  } while (0)
-
-__device__ __forceinline__ uint64_t global_ns() {
-  uint64_t t;
-  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
-  return t;
-}
+#include "cuda_util.h"
 
 // Streams int4 loads over the buffer until `run_ns` has passed; `gap_ns` throttles.
 __global__ void stream_kernel(const int4* __restrict__ buf, size_t n, uint64_t run_ns, unsigned gap_ns,
