@@ -3,7 +3,7 @@
 
 Calibration data: the Nsight Compute probe kernels in validation/h100/data/probe
 (l2_reuse.jsonl, spills/l2_spills.jsonl: FA2 and cuDNN prefill at 1k-32k, bhsd/bshd/padded
-layouts, d = 64 and 128). The 12 Nsight Compute cases of validation/h100/data/ncu.jsonl are the
+layouts, d = 64 and 128). The Nsight Compute cases of validation/h100/data/ncu.jsonl (24 kernels) are the
 validation set for DRAM bytes and never enter (docs/validation.md).
 
 1. `l2_partition_capacity` (hw-configs/h100-sxm.yaml): grid search that minimises the mean
