@@ -16,6 +16,9 @@ chip's metrics name it. The script calls ncu on itself.
     python3 validation/h100/l2_reuse_probe.py --out DIR
     python3 validation/h100/l2_reuse_probe.py --out DIR --cases spills
 
+`--cases long` (2026-11-28): FA2 and cuDNN prefill at 64k and 128k with 4 or 8 heads, and d = 64
+at 64k: calibration probes for long prefill (the validation kernels have 16 heads at d = 128).
+
 `--cases spills` (2026-11-27) asks whether FA2's excess comes from its d = 128 register spills:
 FA2 at d = 64 (a kernel that does not spill) at the shapes where d = 128 reads 1.3-4.5x its
 compulsory bytes, with the local-memory traffic counted.
@@ -58,8 +61,13 @@ SPILL_CASES = [("fa2", 64, 16384, 1, 16, False, "bhsd"), ("fa2", 64, 16384, 1, 1
                ("fa2", 64, 32768, 1, 4, True, "bhsd"), ("fa2", 64, 32768, 1, 8, True, "bhsd"),
                ("fa2", 64, 4096, 4, 16, True, "bhsd"), ("fa3", 64, 16384, 1, 16, True, "bhsd"),
                ("fa2", 128, 16384, 1, 16, True, "bhsd"), ("fa2", 128, 32768, 1, 4, True, "bhsd")]
-if "--cases" in sys.argv and sys.argv[sys.argv.index("--cases") + 1] == "spills":
-    CASES = SPILL_CASES
+# `--cases long` (2026-11-28): calibration probes for long prefill, at head counts the validation
+# set (16 heads, data/ncu.jsonl) does not use, and d = 64 at 16 or 32 heads.
+LONG_CASES = [(lab, 128, s, 1, h, causal, "bhsd") for s in (65536, 131072) for h in (4, 8)
+              for lab in ("fa2", "fa3") for causal in (False, True)]
+LONG_CASES += [(lab, 64, 65536, 1, 16, causal, "bhsd") for lab in ("fa2", "fa3") for causal in (False, True)]
+if "--cases" in sys.argv:
+    CASES = {"main": CASES, "spills": SPILL_CASES, "long": LONG_CASES}[sys.argv[sys.argv.index("--cases") + 1]]
 
 
 def case_id(c):
@@ -94,7 +102,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out")
     ap.add_argument("--targets", action="store_true", help="internal: run the kernels (under ncu)")
-    ap.add_argument("--cases", choices=["main", "spills"], default="main")
+    ap.add_argument("--cases", choices=["main", "spills", "long"], default="main")
     a = ap.parse_args()
     if a.targets:
         run_targets()
