@@ -102,3 +102,23 @@ TEST_CASE("measured kernels map to attnsim kernels", "[validate]") {
   REQUIRE(attnsim_kernel_for("decode_fa2") == "flash_decoding");
   REQUIRE(attnsim_kernel_for("something_else").empty());
 }
+
+TEST_CASE("validate reports how many kernels' DRAM bytes are within the target", "[validate]") {
+  ValidateOptions opt;
+  opt.progress = false;
+  const std::string a = id_in_set(false), b = id_in_set(false, 100);
+  opt.files = {write_jsonl("dram0", record(a, 1000))};
+  const double p = run_validation(opt).cases.at(0).predicted_dram_bytes;
+  REQUIRE(p > 0);
+  // The same shape twice: one measured at the model's own bytes, one at twice them.
+  opt.files = {write_jsonl("dram2", record(a, 1000, ", \"dram_bytes\": " + std::to_string(p)) +
+                                        record(b, 1000, ", \"dram_bytes\": " + std::to_string(2 * p)))};
+  const ValidationReport rep = run_validation(opt);
+  const auto& d = rep.summary["dram"];
+  CHECK(d["cases"].get<int64_t>() == 2);
+  CHECK(d["within_target"].get<int64_t>() == 1);
+  CHECK(d["worst_error"].get<double>() == Approx(-0.5).margin(1e-6));
+  CHECK(d["worst_case"].get<std::string>() == b);
+  CHECK_THAT(render_validation_text(rep), Catch::Contains("DRAM bytes: 1 of 2 kernels within 10%"));
+  CHECK_THAT(render_validation_markdown(rep), Catch::Contains("DRAM bytes: 1 of 2 kernels within 10%"));
+}
