@@ -123,9 +123,11 @@ ErrorStats error_stats(const std::vector<const CaseResult*>& cases) {
   return st;
 }
 
+namespace {
+
 // Cases with Nsight Compute DRAM bytes: how many the model has within `target`, the median and
 // the worst relative error of the total (reads + writes).
-static nlohmann::ordered_json dram_stats(const std::vector<CaseResult>& cases, double target) {
+nlohmann::ordered_json dram_stats(const std::vector<CaseResult>& cases, double target) {
   std::vector<double> errs;
   int64_t within = 0;
   double worst = 0;
@@ -149,6 +151,8 @@ static nlohmann::ordered_json dram_stats(const std::vector<CaseResult>& cases, d
   return {{"cases", static_cast<int64_t>(errs.size())}, {"within_target", within}, {"target", target},
           {"median_abs_error", median}, {"worst_error", worst}, {"worst_case", worst_id}};
 }
+
+}  // namespace
 
 ValidationReport run_validation(const ValidateOptions& opt, const Targets& targets) {
   std::vector<MeasuredCase> measured;
@@ -297,8 +301,10 @@ ValidationReport run_validation(const ValidateOptions& opt, const Targets& targe
   return report;
 }
 
+namespace {
+
 // One line on the DRAM bytes; "" when no case has them.
-static std::string dram_summary_line(const ValidationReport& rep) {
+std::string dram_summary_line(const ValidationReport& rep) {
   if (!rep.summary.contains("dram") || rep.summary["dram"]["cases"].get<int64_t>() == 0) return "";
   const auto& d = rep.summary["dram"];
   char line[512];
@@ -308,6 +314,8 @@ static std::string dram_summary_line(const ValidationReport& rep) {
                 d["worst_case"].get<std::string>().c_str());
   return line;
 }
+
+}  // namespace
 
 std::string render_validation_text(const ValidationReport& rep) {
   std::ostringstream out;

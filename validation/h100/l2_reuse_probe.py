@@ -62,7 +62,7 @@ SPILL_CASES = [("fa2", 64, 16384, 1, 16, False, "bhsd"), ("fa2", 64, 16384, 1, 1
                ("fa2", 64, 4096, 4, 16, True, "bhsd"), ("fa3", 64, 16384, 1, 16, True, "bhsd"),
                ("fa2", 128, 16384, 1, 16, True, "bhsd"), ("fa2", 128, 32768, 1, 4, True, "bhsd")]
 # `--cases long` (2026-11-28): calibration probes for long prefill, at head counts the validation
-# set (16 heads, data/ncu.jsonl) does not use, and d = 64 at 16 or 32 heads.
+# set (16 heads, data/ncu.jsonl) does not use, and d = 64 at 16 heads.
 LONG_CASES = [(lab, 128, s, 1, h, causal, "bhsd") for s in (65536, 131072) for h in (4, 8)
               for lab in ("fa2", "fa3") for causal in (False, True)]
 LONG_CASES += [(lab, 64, 65536, 1, 16, causal, "bhsd") for lab in ("fa2", "fa3") for causal in (False, True)]

@@ -1062,6 +1062,11 @@ def metric_value(m, name, scale_to):
     return v * UNIT_SCALE.get(unit or "", 1) if scale_to else v
 
 
+def median(values):
+    v = sorted(values)
+    return v[len(v) // 2] if len(v) % 2 else 0.5 * (v[len(v) // 2 - 1] + v[len(v) // 2])
+
+
 def phase_ncu(args, sink):
     ncu = find_ncu()
     raw = os.path.join(args.out, "ncu_raw.csv")
@@ -1121,7 +1126,7 @@ def phase_ncu(args, sink):
             rec.update(status="error", reason="no profiled kernels found between markers for this case")
             sink.write(rec)
             continue
-        runs, missing = [], False
+        runs, missing, empty = [], False, False
         for ks in groups[first:first + args.ncu_repeats]:
             tot = {"ncu_time_us": 0.0, "dram_read_bytes": 0.0, "dram_write_bytes": 0.0, "l2_bytes": 0.0}
             for kern in ks:
@@ -1135,19 +1140,14 @@ def phase_ncu(args, sink):
                 tot["dram_read_bytes"] += vals[1]
                 tot["dram_write_bytes"] += vals[2]
                 tot["l2_bytes"] += vals[3]
-            missing = missing or not ks
+            empty = empty or not ks
             runs.append(tot)
         ks = groups[first]
-
-        def median(key):
-            v = sorted(r[key] for r in runs)
-            return v[len(v) // 2] if len(v) % 2 else 0.5 * (v[len(v) // 2 - 1] + v[len(v) // 2])
-
-        rec["ncu_time_us"] = round(median("ncu_time_us"), 3)
-        rec["dram_read_bytes"] = int(median("dram_read_bytes"))
-        rec["dram_write_bytes"] = int(median("dram_write_bytes"))
+        rec["ncu_time_us"] = round(median(r["ncu_time_us"] for r in runs), 3)
+        rec["dram_read_bytes"] = int(median(r["dram_read_bytes"] for r in runs))
+        rec["dram_write_bytes"] = int(median(r["dram_write_bytes"] for r in runs))
         rec["dram_bytes"] = rec["dram_read_bytes"] + rec["dram_write_bytes"]
-        rec["l2_bytes"] = int(median("l2_bytes"))
+        rec["l2_bytes"] = int(median(r["l2_bytes"] for r in runs))
         if args.ncu_repeats > 1:
             rec["ncu_repeats"] = args.ncu_repeats
             rec["ncu_statistic"] = "median over the launches; the *_runs lists hold every launch"
@@ -1156,9 +1156,9 @@ def phase_ncu(args, sink):
             rec["ncu_time_us_runs"] = [round(r["ncu_time_us"], 3) for r in runs]
         rec["ncu_kernels"] = [{"name": k["name"][:160], "grid": k["grid"], "block": k["block"],
                                "time_us": metric_value(k["metrics"], "gpu__time_duration.sum", True)} for k in ks]
-        if missing:
+        if missing or empty:
             rec["status"] = "error"
-            rec["reason"] = "metrics missing in ncu output"
+            rec["reason"] = "no kernels between markers" if empty else "metrics missing in ncu output"
         sink.write(rec)
 
 
@@ -1217,6 +1217,8 @@ def main():
     ap.add_argument("--ncu-cases", choices=["base", "long"], default="base",
                     help="ncu kernels: the base 12, or those and FA2/cuDNN prefill at 32k-128k")
     args = ap.parse_args()
+    if args.ncu_repeats < 1:
+        sys.exit("--ncu-repeats must be at least 1")
     os.makedirs(args.out, exist_ok=True)
     HW_NAME = torch.cuda.get_device_name(0)
     HW_MODEL = hardware_model(HW_NAME)
