@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Do identical persistent CTAs keep step over a long K/V stream on the H100? (issue 4)
+
+    python3 validation/h100/kv_stream_drift.py --out DIR        (on the GPU machine: builds and runs
+                                                                 microbench/kv_stream_drift.cu, plain
+                                                                 and under Nsight Compute)
+    python3 validation/h100/kv_stream_drift.py --summarize FILE  (prints drift and reads per round)
+
+attnsim's CTAs are identical and deterministic, so a persistent kernel's 132 CTAs keep step over a
+whole K/V stream and fetch a head's K/V from DRAM about once per round of 132 tiles. cuDNN's
+non-causal kernel fetches it about twice per round at 128k (validation/h100/data/probe/long/). Mode
+`p` has cuDNN's tile order and pipelining without its arithmetic: if it drifts too, drift is a
+property of the GPU, not of cuDNN's code. Mode `g` is shaped like FlashAttention-2 (one CTA per
+128-row tile, two per SM, 64-key steps, the block scheduler handing out tiles), whose long non-causal
+reads the model overestimates by 24-55%.
+"""
+import argparse
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# (mode, heads, sequence, FMAs per thread per step): 128k and 64k at 4 heads as in the long probes,
+# at several paces; 16k at 16 heads, where cuDNN reads 1.10x its compulsory bytes.
+CONFIGS = [("p", 4, 131072, 0), ("p", 4, 131072, 300), ("p", 4, 131072, 800), ("p", 4, 65536, 800),
+           ("p", 16, 16384, 800), ("g", 4, 131072, 300), ("g", 4, 131072, 800), ("g", 4, 65536, 800),
+           ("g", 16, 16384, 800)]
+METRICS = ["gpu__time_duration.sum", "dram__bytes_read.sum", "lts__t_sectors_srcunit_ltcfabric.sum"]
+
+
+def ncu_metrics(exe, cfg):
+    """Nsight Compute counts of the measured (second) launch."""
+    out = subprocess.run(["ncu", "--clock-control", "none", "--metrics", ",".join(METRICS), "--csv",
+                          "--print-units", "base", exe, *map(str, cfg)], capture_output=True, text=True).stdout
+    rows = list(csv.DictReader(ln for ln in out.splitlines() if ln.startswith('"')))
+    last = max(int(r["ID"]) for r in rows)
+    vals = {r["Metric Name"]: float(r["Metric Value"].replace(",", "")) for r in rows if int(r["ID"]) == last}
+    return {"ncu_time_us": vals["gpu__time_duration.sum"] / 1e3, "dram_read_bytes": vals["dram__bytes_read.sum"],
+            "l2_fabric_bytes": 32 * vals["lts__t_sectors_srcunit_ltcfabric.sum"]}
+
+
+def run(out):
+    os.makedirs(out, exist_ok=True)
+    exe = os.path.join(out, "kv_stream_drift")
+    subprocess.run(["nvcc", "-O3", "-arch=sm_90", "-o", exe, os.path.join(HERE, "microbench", "kv_stream_drift.cu")],
+                   check=True)
+    with open(os.path.join(out, "kv_stream_drift.jsonl"), "w") as f:
+        for cfg in CONFIGS:
+            rec = json.loads(subprocess.run([exe, *map(str, cfg)], check=True, capture_output=True, text=True).stdout)
+            rec.update(ncu_metrics(exe, cfg))
+            f.write(json.dumps(rec) + "\n")
+            print("ran", cfg, "%.1f ms" % rec["kernel_ms"], flush=True)
+    os.remove(exe)
+    gpu = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,clocks.sm,clocks.max.sm", "--format=csv"],
+                         capture_output=True, text=True).stdout
+    with open(os.path.join(out, "kv_stream_drift_gpu.txt"), "w") as f:
+        f.write(gpu)
+
+
+def summarize(path):
+    for line in open(path):
+        r = json.loads(line)
+        slots, starts = r["slots"], r["tile_start_ns"]
+        tiles_per_head = r["seq"] // 128
+        steps = r["seq"] // r["step_keys"]
+        rounds = len(starts) // slots
+        # A tile's duration: the kernel over its rounds (every tile does the same work).
+        tile_ns = r["kernel_ms"] * 1e6 / (len(starts) / slots)
+        spread = [max(starts[k * slots:(k + 1) * slots]) - min(starts[k * slots:(k + 1) * slots]) for k in range(rounds)]
+        kv_reads_per_head = r["dram_read_bytes"] / r["kv_bytes"]
+        rounds_per_head = tiles_per_head / slots
+        print("%s %2d heads %6d keys work %4d: %7.1f ms, %.2f us per step; start spread in a round (of a tile): "
+              "first %.2f, median %.2f, last %.2f; K/V from DRAM %.1fx per head = %.2f per round; fabric %.0f MB"
+              % (r["mode"], r["heads"], r["seq"], r["work"], r["kernel_ms"], tile_ns / steps / 1e3, spread[0] / tile_ns,
+                 statistics.median(spread) / tile_ns, spread[-1] / tile_ns, kv_reads_per_head,
+                 kv_reads_per_head / rounds_per_head, r["l2_fabric_bytes"] / 1e6))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out")
+    ap.add_argument("--summarize")
+    a = ap.parse_args()
+    if a.summarize:
+        summarize(a.summarize)
+    elif a.out:
+        run(a.out)
+    else:
+        ap.error("--out DIR or --summarize FILE")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+// Do identical CTAs stay in step over a long K/V stream? (issue 4: DRAM bytes of long prefill).
+// Kernels shaped like non-causal attention without its arithmetic, in two modes:
+//
+// * `p` (cuDNN-like): one 256-thread CTA per SM; CTA b takes tiles b, b + grid, b + 2 grid, ...
+//   (head-major, query blocks of 128 rows fastest), so each round of `grid` tiles covers about one
+//   head; steps of 128 keys;
+// * `g` (FlashAttention-2-like): one 128-thread CTA per tile of 128 query rows, two CTAs per SM,
+//   the hardware's block scheduler handing out the tiles in order; steps of 64 keys;
+// * a tile streams its head's K/V in steps of `keys` x d = 128 x bf16 for K and for V, through two
+//   shared-memory buffers with cp.async: the next step's load is in flight while this step works;
+// * each step spends `work` dependent FMAs per thread on a value of the loaded data, which sets
+//   the pace (cuDNN at 128k: about 1.7 us per step).
+//
+// It records each tile's start (globaltimer) and each CTA's SM. If the CTAs of a round start
+// their tiles together and keep step, a head's K/V comes from DRAM about once per round; if they
+// drift apart by more than an L2 partition's worth of K/V, more often (Nsight Compute counts
+// the DRAM bytes: kv_stream_drift.py runs it under ncu too).
+//
+// usage: kv_stream_drift p|g HEADS SEQ WORK   (one JSON line on stdout)
+#include <cuda_pipeline.h>
+
+#include <vector>
+
+#include "cuda_util.h"
+
+namespace {
+
+constexpr int kDim = 128, kQueryRows = 128;
+
+__device__ __forceinline__ unsigned smid() {
+  unsigned s;
+  asm volatile("mov.u32 %0, %%smid;" : "=r"(s));
+  return s;
+}
+
+template <int kThreads, int kKeys>
+struct Shape {
+  static constexpr int kStepVecs = 2 * kKeys * kDim * 2 / 16;  // K and V blocks, bf16, in 16-byte pieces
+  static constexpr int kVecsPerThread = kStepVecs / kThreads;
+};
+
+template <int kThreads, int kKeys>
+__device__ __forceinline__ void load_step(uint4* dst, const uint4* src) {
+  for (int i = 0; i < Shape<kThreads, kKeys>::kVecsPerThread; ++i) {
+    const int v = i * kThreads + threadIdx.x;
+    __pipeline_memcpy_async(dst + v, src + v, 16);
+  }
+  __pipeline_commit();
+}
+
+template <int kThreads, int kKeys, int kMinBlocks>
+__global__ void __launch_bounds__(kThreads, kMinBlocks)
+    stream(const uint4* kv, int tiles_per_head, int tiles, int steps, int work, unsigned long long* tile_start,
+           unsigned* sm_of_cta, float* sink) {
+  constexpr int kStepVecs = Shape<kThreads, kKeys>::kStepVecs;
+  extern __shared__ uint4 buf[];  // two steps
+  float acc = static_cast<float>(threadIdx.x);
+  if (threadIdx.x == 0) sm_of_cta[blockIdx.x] = smid();
+  for (int t = blockIdx.x; t < tiles; t += gridDim.x) {
+    if (threadIdx.x == 0) tile_start[t] = global_ns();
+    const uint4* head = kv + static_cast<size_t>(t / tiles_per_head) * steps * kStepVecs;
+    load_step<kThreads, kKeys>(buf, head);
+    for (int s = 0; s < steps; ++s) {
+      if (s + 1 < steps) {
+        load_step<kThreads, kKeys>(buf + ((s + 1) & 1) * kStepVecs, head + static_cast<size_t>(s + 1) * kStepVecs);
+      } else {
+        __pipeline_commit();  // an empty group keeps wait_prior(1) meaning "step s has landed"
+      }
+      __pipeline_wait_prior(1);
+      __syncthreads();
+      const uint4 v = buf[(s & 1) * kStepVecs + threadIdx.x];
+      const float x = __uint_as_float((v.x ^ v.w) & 0x3f7fffffu);  // finite, depends on the data
+      for (int i = 0; i < work; ++i) acc = fmaf(acc, 0.999f, x);
+      __syncthreads();  // the buffer is refilled next step
+    }
+  }
+  sink[static_cast<size_t>(blockIdx.x) * kThreads + threadIdx.x] = acc;
+}
+
+// Runs the kernel twice (warm-up, then timed); returns the timed launch's milliseconds.
+template <int kThreads, int kKeys, int kMinBlocks>
+float launch(int grid, int smem, const uint4* kv, int tiles_per_head, int tiles, int steps, int work,
+             unsigned long long* starts, unsigned* sm_of_cta, float* sink) {
+  auto* k = stream<kThreads, kKeys, kMinBlocks>;
+  CK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+  cudaEvent_t e0, e1;
+  CK(cudaEventCreate(&e0));
+  CK(cudaEventCreate(&e1));
+  k<<<grid, kThreads, smem>>>(kv, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink);
+  CK(cudaDeviceSynchronize());
+  CK(cudaEventRecord(e0));
+  k<<<grid, kThreads, smem>>>(kv, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink);
+  CK(cudaEventRecord(e1));
+  CK(cudaDeviceSynchronize());
+  float ms = 0;
+  CK(cudaEventElapsedTime(&ms, e0, e1));
+  return ms;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 5) {
+    fprintf(stderr, "usage: %s p|g HEADS SEQ WORK\n", argv[0]);
+    return 2;
+  }
+  const char mode = argv[1][0];
+  const int heads = atoi(argv[2]), seq = atoi(argv[3]), work = atoi(argv[4]);
+  if ((mode != 'p' && mode != 'g') || heads < 1 || seq < kQueryRows || seq % kQueryRows || work < 0) {
+    fprintf(stderr, "mode p or g, HEADS >= 1, SEQ a multiple of %d, WORK >= 0\n", kQueryRows);
+    return 2;
+  }
+  int sms = 0;
+  CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+  const int keys = mode == 'p' ? 128 : 64, threads = mode == 'p' ? 256 : 128;
+  const int steps = seq / keys, tiles_per_head = seq / kQueryRows, tiles = heads * tiles_per_head;
+  const int step_bytes = 2 * keys * kDim * 2;
+  const int grid = mode == 'p' ? sms : tiles;
+  const size_t kv_bytes = static_cast<size_t>(heads) * steps * step_bytes;
+  uint4* kv;
+  unsigned long long* starts;
+  unsigned* sm_of_cta;
+  float* sink;
+  CK(cudaMalloc(&kv, kv_bytes));
+  CK(cudaMemset(kv, 0x3c, kv_bytes));
+  CK(cudaMalloc(&starts, tiles * sizeof(unsigned long long)));
+  CK(cudaMalloc(&sm_of_cta, grid * sizeof(unsigned)));
+  CK(cudaMalloc(&sink, static_cast<size_t>(grid) * threads * sizeof(float)));
+  // `g`: 2 x 32 KB of buffers, padded to 100 KB so that exactly two CTAs fit an SM, as FA2's do.
+  const float ms = mode == 'p' ? launch<256, 128, 1>(grid, 2 * step_bytes, kv, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink)
+                               : launch<128, 64, 2>(grid, 100 * 1024, kv, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink);
+  std::vector<unsigned long long> h_starts(tiles);
+  std::vector<unsigned> h_sm(grid);
+  CK(cudaMemcpy(h_starts.data(), starts, tiles * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
+  CK(cudaMemcpy(h_sm.data(), sm_of_cta, grid * sizeof(unsigned), cudaMemcpyDeviceToHost));
+  unsigned long long t0 = h_starts[0];
+  for (unsigned long long t : h_starts) t0 = t < t0 ? t : t0;
+  printf("{\"mode\": \"%c\", \"heads\": %d, \"seq\": %d, \"work\": %d, \"ctas\": %d, \"slots\": %d, \"kernel_ms\": %.4f, "
+         "\"kv_bytes\": %zu, \"step_keys\": %d, \"sm_of_cta\": [",
+         mode, heads, seq, work, grid, mode == 'p' ? sms : 2 * sms, ms, kv_bytes, keys);
+  for (int i = 0; i < grid; ++i) printf("%s%u", i ? ", " : "", h_sm[i]);
+  printf("], \"tile_start_ns\": [");
+  for (int i = 0; i < tiles; ++i) printf("%s%llu", i ? ", " : "", h_starts[i] - t0);
+  printf("]}\n");
+  return 0;
+}
