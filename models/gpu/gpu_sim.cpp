@@ -266,7 +266,6 @@ SC_MODULE(CtaSlot) {
   // while the previous tile was computing, so their latency is hidden.
   void run_attention(const WorkUnit& u, uint32_t index, bool prefetched) {
     const Trace& tr = *ctx.trace;
-    const double share = static_cast<double>(active[sm]);  // CTAs sharing this SM's pipes
     const double clk = ctx.clock_hz;
     const int64_t rows = tr.unit_q_rows(u) * u.heads;
     const double eb = dtype_bytes(tr.shape().dtype);
@@ -277,16 +276,18 @@ SC_MODULE(CtaSlot) {
     const double q_done = memory(q);
     advance_to(q_done + (prefetched ? 0.0 : q.latency_s));
     const BlockRow row = tr.mask().row(u.mask_row);
-    const double c_mma = ctx.mma_cycles * share, c_exp = ctx.exp_cycles * share;
-    const double c_softmax_full = c_exp + ctx.vec_full_cycles * share;
-    const double c_softmax_partial = c_exp + ctx.vec_partial_cycles * share;
     const double f = ctx.kernel->softmax_overlap_fraction;
-    const double c_smem = ctx.smem_bytes_block / ctx.smem_bytes_per_cycle * share;
-    auto block_s = [&](double softmax) {
+    // One block's time on an SM whose pipes `share` resident CTAs divide; the share is read at
+    // every chunk, as CTAs on the same SM come and go (reading it once per CTA let the first CTA
+    // on each SM run alone-fast for its whole tile, half a tile ahead of its neighbour for good).
+    auto block_s = [&](double share, bool masked) {
+      const double c_mma = ctx.mma_cycles * share;
+      const double softmax = (ctx.exp_cycles + (masked ? ctx.vec_partial_cycles : ctx.vec_full_cycles)) * share;
       const double compute = c_mma + softmax - f * std::min(c_mma, softmax);
-      return std::max(compute, c_smem) / clk;
+      return std::max(compute, ctx.smem_bytes_block / ctx.smem_bytes_per_cycle * share) / clk;
     };
-    const double full_s = block_s(c_softmax_full), partial_s = block_s(c_softmax_partial);
+    double share = static_cast<double>(active[sm]);  // CTAs sharing this SM's pipes now
+    double full_s = block_s(share, false), partial_s = block_s(share, true);
     const int64_t stream = static_cast<int64_t>(u.batch) * tr.shape().kv_heads + u.kv_head;
     const double stages = ctx.kernel->pipeline_stages;
     bool first = !prefetched;
@@ -297,6 +298,11 @@ SC_MODULE(CtaSlot) {
       const uint32_t n = static_cast<uint32_t>(std::min<int64_t>(ctx.options.quantum_blocks, u.entry_end - u.entry_begin - done));
       // Chunk [e, e + n) of the row's entries, taken from the front or the back.
       const uint32_t e = down ? u.entry_end - done - n : u.entry_begin + done;
+      if (static_cast<double>(active[sm]) != share) {
+        share = static_cast<double>(active[sm]);
+        full_s = block_s(share, false);
+        partial_s = block_s(share, true);
+      }
       int64_t partial = 0;
       for (uint32_t i = e; i < e + n; ++i) partial += row.partial[i];
       const double t_start = now_s();
@@ -329,7 +335,7 @@ SC_MODULE(CtaSlot) {
     }
     // Per-tile work outside the pipelined block loop (pipeline fill and drain, final rescale,
     // epilogue), on the SM's shared pipes like the rest of the compute.
-    advance_to(now_s() + ctx.kernel->tile_overhead_cycles * share / clk);
+    advance_to(now_s() + ctx.kernel->tile_overhead_cycles * static_cast<double>(active[sm]) / clk);
     MemRequest st;
     st.op = MemRequest::store;
     st.bytes = u.num_splits > 1 ? rows * (d + 2) * 4.0 : rows * d * eb;
@@ -391,6 +397,7 @@ SC_MODULE(CtaSlot) {
       }
       const double start_s = now_s();
       ++active[sm];
+      qk.sync();  // let CTAs that start at the same time on this SM count each other from the first block
       // A persistent kernel launches its CTAs once; later tiles need no block dispatch.
       const bool resident = ctx.kernel->persistent && units_run > 0;
       if (!resident) advance_to(start_s + ctx.gpu->cta_launch_cycles / ctx.clock_hz);
