@@ -25,10 +25,12 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 # (mode, heads, sequence, FMAs per thread per step): 128k and 64k at 4 heads as in the long probes,
 # at several paces; 16k at 16 heads, where cuDNN reads 1.10x its compulsory bytes.
-CONFIGS = [("p", 4, 131072, 0), ("p", 4, 131072, 300), ("p", 4, 131072, 800), ("p", 4, 65536, 800),
-           ("p", 16, 16384, 800), ("g", 4, 131072, 300), ("g", 4, 131072, 800), ("g", 4, 65536, 800),
-           ("g", 16, 16384, 800)]
-METRICS = ["gpu__time_duration.sum", "dram__bytes_read.sum", "lts__t_sectors_srcunit_ltcfabric.sum"]
+# The last number (1) adds each tile's Q load and O store.
+CONFIGS = [("p", 4, 131072, 0, 0), ("p", 4, 131072, 300, 0), ("p", 4, 131072, 800, 0), ("p", 4, 65536, 800, 0),
+           ("p", 16, 16384, 800, 0), ("g", 4, 131072, 300, 0), ("g", 4, 131072, 800, 0), ("g", 4, 65536, 800, 0),
+           ("g", 16, 16384, 800, 0), ("p", 16, 16384, 800, 1), ("p", 4, 65536, 800, 1), ("p", 4, 131072, 800, 1),
+           ("g", 16, 16384, 800, 1), ("g", 4, 65536, 800, 1), ("g", 4, 131072, 800, 1)]
+METRICS = ["gpu__time_duration.sum", "dram__bytes_read.sum", "dram__bytes_write.sum", "lts__t_sectors_srcunit_ltcfabric.sum"]
 
 
 def ncu_metrics(exe, cfg):
@@ -39,6 +41,7 @@ def ncu_metrics(exe, cfg):
     last = max(int(r["ID"]) for r in rows)
     vals = {r["Metric Name"]: float(r["Metric Value"].replace(",", "")) for r in rows if int(r["ID"]) == last}
     return {"ncu_time_us": vals["gpu__time_duration.sum"] / 1e3, "dram_read_bytes": vals["dram__bytes_read.sum"],
+            "dram_write_bytes": vals["dram__bytes_write.sum"],
             "l2_fabric_bytes": 32 * vals["lts__t_sectors_srcunit_ltcfabric.sum"]}
 
 
@@ -70,11 +73,12 @@ def summarize(path):
         # A tile's duration: the kernel over its rounds (every tile does the same work).
         tile_ns = r["kernel_ms"] * 1e6 / (len(starts) / slots)
         spread = [max(starts[k * slots:(k + 1) * slots]) - min(starts[k * slots:(k + 1) * slots]) for k in range(rounds)]
-        kv_reads_per_head = r["dram_read_bytes"] / r["kv_bytes"]
+        # Q is read once; what is left is K/V.
+        kv_reads_per_head = (r["dram_read_bytes"] - r.get("q_bytes", 0)) / r["kv_bytes"]
         rounds_per_head = tiles_per_head / slots
-        print("%s %2d heads %6d keys work %4d: %7.1f ms, %.2f us per step; start spread in a round (of a tile): "
+        print("%s%s %2d heads %6d keys work %4d: %7.1f ms, %.2f us per step; start spread in a round (of a tile): "
               "first %.2f, median %.2f, last %.2f; K/V from DRAM %.1fx per head = %.2f per round; fabric %.0f MB"
-              % (r["mode"], r["heads"], r["seq"], r["work"], r["kernel_ms"], tile_ns / steps / 1e3, spread[0] / tile_ns,
+              % (r["mode"], "+QO" if r.get("qo") else "   ", r["heads"], r["seq"], r["work"], r["kernel_ms"], tile_ns / steps / 1e3, spread[0] / tile_ns,
                  statistics.median(spread) / tile_ns, spread[-1] / tile_ns, kv_reads_per_head,
                  kv_reads_per_head / rounds_per_head, r["l2_fabric_bytes"] / 1e6))
 

@@ -9,14 +9,16 @@
 // * a tile streams its head's K/V in steps of `keys` x d = 128 x bf16 for K and for V, through two
 //   shared-memory buffers with cp.async: the next step's load is in flight while this step works;
 // * each step spends `work` dependent FMAs per thread on a value of the loaded data, which sets
-//   the pace (cuDNN at 128k: about 1.7 us per step).
+//   the pace (cuDNN at 128k: about 1.7 us per step);
+// * with QO = 1 a tile also loads its 128 query rows (32 KB) first and stores 128 output rows
+//   (32 KB) last, the rest of an attention tile's memory traffic.
 //
 // It records each tile's start (globaltimer) and each CTA's SM. If the CTAs of a round start
 // their tiles together and keep step, a head's K/V comes from DRAM about once per round; if they
 // drift apart by more than an L2 partition's worth of K/V, more often (Nsight Compute counts
 // the DRAM bytes: kv_stream_drift.py runs it under ncu too).
 //
-// usage: kv_stream_drift p|g HEADS SEQ WORK   (one JSON line on stdout)
+// usage: kv_stream_drift p|g HEADS SEQ WORK [QO]   (one JSON line on stdout)
 #include <cuda_pipeline.h>
 
 #include <vector>
@@ -50,15 +52,22 @@ __device__ __forceinline__ void load_step(uint4* dst, const uint4* src) {
 
 template <int kThreads, int kKeys, int kMinBlocks>
 __global__ void __launch_bounds__(kThreads, kMinBlocks)
-    stream(const uint4* kv, int tiles_per_head, int tiles, int steps, int work, unsigned long long* tile_start,
-           unsigned* sm_of_cta, float* sink) {
+    stream(const uint4* kv, uint4* qo, int tiles_per_head, int tiles, int steps, int work,
+           unsigned long long* tile_start, unsigned* sm_of_cta, float* sink) {
   constexpr int kStepVecs = Shape<kThreads, kKeys>::kStepVecs;
-  extern __shared__ uint4 buf[];  // two steps
+  constexpr int kRowVecs = kQueryRows * kDim * 2 / 16;  // one tile's Q (or O) in 16-byte pieces
+  extern __shared__ uint4 buf[];  // two steps, then the tile's Q
   float acc = static_cast<float>(threadIdx.x);
   if (threadIdx.x == 0) sm_of_cta[blockIdx.x] = smid();
   for (int t = blockIdx.x; t < tiles; t += gridDim.x) {
     if (threadIdx.x == 0) tile_start[t] = global_ns();
     const uint4* head = kv + static_cast<size_t>(t / tiles_per_head) * steps * kStepVecs;
+    if (qo) {  // Q: one pass through L2, awaited before the first step (its rows feed every step)
+      const uint4* q = qo + static_cast<size_t>(t) * kRowVecs;
+      for (int v = threadIdx.x; v < kRowVecs; v += kThreads) __pipeline_memcpy_async(buf + 2 * kStepVecs + v, q + v, 16);
+      __pipeline_commit();
+      __pipeline_wait_prior(0);
+    }
     load_step<kThreads, kKeys>(buf, head);
     for (int s = 0; s < steps; ++s) {
       if (s + 1 < steps) {
@@ -73,23 +82,28 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks)
       for (int i = 0; i < work; ++i) acc = fmaf(acc, 0.999f, x);
       __syncthreads();  // the buffer is refilled next step
     }
+    if (qo) {  // O: written once, over the tile's own Q rows (separate lines per tile, as in attention)
+      uint4* o = qo + (static_cast<size_t>(tiles) + t) * kRowVecs;
+      const unsigned a = __float_as_uint(acc);
+      for (int v = threadIdx.x; v < kRowVecs; v += kThreads) o[v] = make_uint4(a, a, a, a);
+    }
   }
   sink[static_cast<size_t>(blockIdx.x) * kThreads + threadIdx.x] = acc;
 }
 
 // Runs the kernel twice (warm-up, then timed); returns the timed launch's milliseconds.
 template <int kThreads, int kKeys, int kMinBlocks>
-float launch(int grid, int smem, const uint4* kv, int tiles_per_head, int tiles, int steps, int work,
+float launch(int grid, int smem, const uint4* kv, uint4* qo, int tiles_per_head, int tiles, int steps, int work,
              unsigned long long* starts, unsigned* sm_of_cta, float* sink) {
   auto* k = stream<kThreads, kKeys, kMinBlocks>;
   CK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
   cudaEvent_t e0, e1;
   CK(cudaEventCreate(&e0));
   CK(cudaEventCreate(&e1));
-  k<<<grid, kThreads, smem>>>(kv, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink);
+  k<<<grid, kThreads, smem>>>(kv, qo, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink);
   CK(cudaDeviceSynchronize());
   CK(cudaEventRecord(e0));
-  k<<<grid, kThreads, smem>>>(kv, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink);
+  k<<<grid, kThreads, smem>>>(kv, qo, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink);
   CK(cudaEventRecord(e1));
   CK(cudaDeviceSynchronize());
   float ms = 0;
@@ -100,12 +114,13 @@ float launch(int grid, int smem, const uint4* kv, int tiles_per_head, int tiles,
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    fprintf(stderr, "usage: %s p|g HEADS SEQ WORK\n", argv[0]);
+  if (argc != 5 && argc != 6) {
+    fprintf(stderr, "usage: %s p|g HEADS SEQ WORK [QO]\n", argv[0]);
     return 2;
   }
   const char mode = argv[1][0];
   const int heads = atoi(argv[2]), seq = atoi(argv[3]), work = atoi(argv[4]);
+  const bool with_qo = argc == 6 && atoi(argv[5]) != 0;
   if ((mode != 'p' && mode != 'g') || heads < 1 || seq < kQueryRows || seq % kQueryRows || work < 0) {
     fprintf(stderr, "mode p or g, HEADS >= 1, SEQ a multiple of %d, WORK >= 0\n", kQueryRows);
     return 2;
@@ -123,21 +138,28 @@ int main(int argc, char** argv) {
   float* sink;
   CK(cudaMalloc(&kv, kv_bytes));
   CK(cudaMemset(kv, 0x3c, kv_bytes));
+  uint4* qo = nullptr;  // Q of every tile, then O of every tile
+  const size_t qo_bytes = 2 * static_cast<size_t>(tiles) * kQueryRows * kDim * 2;
+  if (with_qo) {
+    CK(cudaMalloc(&qo, qo_bytes));
+    CK(cudaMemset(qo, 0x3c, qo_bytes));
+  }
   CK(cudaMalloc(&starts, tiles * sizeof(unsigned long long)));
   CK(cudaMalloc(&sm_of_cta, grid * sizeof(unsigned)));
   CK(cudaMalloc(&sink, static_cast<size_t>(grid) * threads * sizeof(float)));
-  // `g`: 2 x 32 KB of buffers, padded to 100 KB so that exactly two CTAs fit an SM, as FA2's do.
-  const float ms = mode == 'p' ? launch<256, 128, 1>(grid, 2 * step_bytes, kv, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink)
-                               : launch<128, 64, 2>(grid, 100 * 1024, kv, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink);
+  // Two step buffers and Q; `g` padded to 100 KB so that exactly two CTAs fit an SM, as FA2's do.
+  const int q_bytes = kQueryRows * kDim * 2;
+  const float ms = mode == 'p' ? launch<256, 128, 1>(grid, 2 * step_bytes + q_bytes, kv, qo, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink)
+                               : launch<128, 64, 2>(grid, 100 * 1024, kv, qo, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink);
   std::vector<unsigned long long> h_starts(tiles);
   std::vector<unsigned> h_sm(grid);
   CK(cudaMemcpy(h_starts.data(), starts, tiles * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
   CK(cudaMemcpy(h_sm.data(), sm_of_cta, grid * sizeof(unsigned), cudaMemcpyDeviceToHost));
   unsigned long long t0 = h_starts[0];
   for (unsigned long long t : h_starts) t0 = t < t0 ? t : t0;
-  printf("{\"mode\": \"%c\", \"heads\": %d, \"seq\": %d, \"work\": %d, \"ctas\": %d, \"slots\": %d, \"kernel_ms\": %.4f, "
-         "\"kv_bytes\": %zu, \"step_keys\": %d, \"sm_of_cta\": [",
-         mode, heads, seq, work, grid, mode == 'p' ? sms : 2 * sms, ms, kv_bytes, keys);
+  printf("{\"mode\": \"%c\", \"heads\": %d, \"seq\": %d, \"work\": %d, \"qo\": %d, \"ctas\": %d, \"slots\": %d, "
+         "\"kernel_ms\": %.4f, \"kv_bytes\": %zu, \"q_bytes\": %zu, \"step_keys\": %d, \"sm_of_cta\": [",
+         mode, heads, seq, work, with_qo ? 1 : 0, grid, mode == 'p' ? sms : 2 * sms, ms, kv_bytes, with_qo ? qo_bytes / 2 : 0, keys);
   for (int i = 0; i < grid; ++i) printf("%s%u", i ? ", " : "", h_sm[i]);
   printf("], \"tile_start_ns\": [");
   for (int i = 0; i < tiles; ++i) printf("%s%llu", i ? ", " : "", h_starts[i] - t0);
