@@ -5,6 +5,9 @@
                                                                  microbench/kv_stream_drift.cu, plain
                                                                  and under Nsight Compute)
     python3 validation/h100/kv_stream_drift.py --summarize FILE  (prints drift and reads per round)
+    python3 validation/h100/kv_stream_drift.py --compare FILE [--attnsim build/attnsim]
+                                                                (attnsim on the same kernels:
+                                                                 microbench/kernels/stream_{p,g}.yaml)
 
 attnsim's CTAs are identical and deterministic, so a persistent kernel's 132 CTAs keep step over a
 whole K/V stream and fetch a head's K/V from DRAM about once per round of 132 tiles. cuDNN's
@@ -83,17 +86,47 @@ def summarize(path):
                  kv_reads_per_head / rounds_per_head, r["l2_fabric_bytes"] / 1e6))
 
 
+def compare(path, attnsim):
+    """attnsim's DRAM reads for the Q/O configurations (attnsim's kernels always move Q and O)."""
+    import tempfile
+
+    root = os.path.dirname(os.path.dirname(HERE))
+    print("%-22s %10s %10s %14s %14s %7s" % ("kernel", "GPU ms", "attnsim ms", "GPU K/V reads", "attnsim K/V", "error"))
+    for line in open(path):
+        r = json.loads(line)
+        if not r.get("qo"):
+            continue
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as w:
+            w.write("name: stream\nbatch: 1\nq_heads: %d\nkv_heads: %d\nhead_dim: 128\nphase: prefill\n"
+                    "q_len: %d\nkv_len: %d\ndtype: bf16\npattern:\n  name: dense\nseed: 1\n"
+                    % (r["heads"], r["heads"], r["seq"], r["seq"]))
+        kernel = os.path.join(HERE, "microbench", "kernels", "stream_%s.yaml" % r["mode"])
+        out = subprocess.run([attnsim, "run", "--hw", "h100-sxm", "-w", w.name, "--kernel", kernel, "--no-check", "-q",
+                              "--json"], check=True, capture_output=True, text=True, cwd=root).stdout
+        os.remove(w.name)
+        m = json.loads(out)
+        gpu = (r["dram_read_bytes"] - r["q_bytes"]) / r["kv_bytes"]
+        model = (m["traffic"]["hbm"]["read_bytes"] - r["q_bytes"]) / r["kv_bytes"]
+        print("%-22s %10.1f %10.1f %13.2fx %13.2fx %+6.1f%%" % (
+            "%s %dk %d heads" % (r["mode"], r["seq"] // 1024, r["heads"]), r["kernel_ms"],
+            m["timing"]["latency_s"] * 1e3, gpu, model, 100 * (model / gpu - 1)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out")
     ap.add_argument("--summarize")
+    ap.add_argument("--compare")
+    ap.add_argument("--attnsim", default=os.path.join(os.path.dirname(os.path.dirname(HERE)), "build", "attnsim"))
     a = ap.parse_args()
     if a.summarize:
         summarize(a.summarize)
+    elif a.compare:
+        compare(a.compare, a.attnsim)
     elif a.out:
         run(a.out)
     else:
-        ap.error("--out DIR or --summarize FILE")
+        ap.error("--out DIR, --summarize FILE or --compare FILE")
 
 
 if __name__ == "__main__":
