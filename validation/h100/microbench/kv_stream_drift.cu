@@ -11,14 +11,17 @@
 // * each step spends `work` dependent FMAs per thread on a value of the loaded data, which sets
 //   the pace (cuDNN at 128k: about 1.7 us per step);
 // * with QO = 1 a tile also loads its 128 query rows (32 KB) first and stores 128 output rows
-//   (32 KB) last, the rest of an attention tile's memory traffic.
+//   (32 KB) last, the rest of an attention tile's memory traffic;
+// * with SPLIT = 1, K and V are two arrays (all heads' K, then all heads' V, as PyTorch passes
+//   separate tensors), so a step's K and V blocks lie a power-of-two distance apart when the
+//   heads and the length are powers of two; by default each step's K and V are adjacent.
 //
 // It records each tile's start (globaltimer) and each CTA's SM. If the CTAs of a round start
 // their tiles together and keep step, a head's K/V comes from DRAM about once per round; if they
 // drift apart by more than an L2 partition's worth of K/V, more often (Nsight Compute counts
 // the DRAM bytes: kv_stream_drift.py runs it under ncu too).
 //
-// usage: kv_stream_drift p|g HEADS SEQ WORK [QO]   (one JSON line on stdout)
+// usage: kv_stream_drift p|g HEADS SEQ WORK [QO [SPLIT]]   (one JSON line on stdout)
 #include <cuda_pipeline.h>
 
 #include <vector>
@@ -42,17 +45,18 @@ struct Shape {
 };
 
 template <int kThreads, int kKeys>
-__device__ __forceinline__ void load_step(uint4* dst, const uint4* src) {
+__device__ __forceinline__ void load_step(uint4* dst, const uint4* k, const uint4* v) {
+  constexpr int kHalf = Shape<kThreads, kKeys>::kStepVecs / 2;  // the K block, then the V block
   for (int i = 0; i < Shape<kThreads, kKeys>::kVecsPerThread; ++i) {
-    const int v = i * kThreads + threadIdx.x;
-    __pipeline_memcpy_async(dst + v, src + v, 16);
+    const int x = i * kThreads + threadIdx.x;
+    __pipeline_memcpy_async(dst + x, x < kHalf ? k + x : v + (x - kHalf), 16);
   }
   __pipeline_commit();
 }
 
 template <int kThreads, int kKeys, int kMinBlocks>
 __global__ void __launch_bounds__(kThreads, kMinBlocks)
-    stream(const uint4* kv, uint4* qo, int tiles_per_head, int tiles, int steps, int work,
+    stream(const uint4* kv, size_t v_offset, uint4* qo, int tiles_per_head, int tiles, int steps, int work,
            unsigned long long* tile_start, unsigned* sm_of_cta, float* sink) {
   constexpr int kStepVecs = Shape<kThreads, kKeys>::kStepVecs;
   constexpr int kRowVecs = kQueryRows * kDim * 2 / 16;  // one tile's Q (or O) in 16-byte pieces
@@ -61,17 +65,21 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks)
   if (threadIdx.x == 0) sm_of_cta[blockIdx.x] = smid();
   for (int t = blockIdx.x; t < tiles; t += gridDim.x) {
     if (threadIdx.x == 0) tile_start[t] = global_ns();
-    const uint4* head = kv + static_cast<size_t>(t / tiles_per_head) * steps * kStepVecs;
+    // Step s of this head: K at k + s * k_stride, V at v_offset vectors further. Adjacent layout:
+    // [K V] per step (stride a whole step, V right after K); split: all K, then all V.
+    const size_t k_stride = v_offset == kStepVecs / 2 ? kStepVecs : kStepVecs / 2;
+    const uint4* k = kv + static_cast<size_t>(t / tiles_per_head) * steps * k_stride;
     if (qo) {  // Q: one pass through L2, awaited before the first step (its rows feed every step)
       const uint4* q = qo + static_cast<size_t>(t) * kRowVecs;
       for (int v = threadIdx.x; v < kRowVecs; v += kThreads) __pipeline_memcpy_async(buf + 2 * kStepVecs + v, q + v, 16);
       __pipeline_commit();
       __pipeline_wait_prior(0);
     }
-    load_step<kThreads, kKeys>(buf, head);
+    load_step<kThreads, kKeys>(buf, k, k + v_offset);
     for (int s = 0; s < steps; ++s) {
       if (s + 1 < steps) {
-        load_step<kThreads, kKeys>(buf + ((s + 1) & 1) * kStepVecs, head + static_cast<size_t>(s + 1) * kStepVecs);
+        const uint4* ks = k + static_cast<size_t>(s + 1) * k_stride;
+        load_step<kThreads, kKeys>(buf + ((s + 1) & 1) * kStepVecs, ks, ks + v_offset);
       } else {
         __pipeline_commit();  // an empty group keeps wait_prior(1) meaning "step s has landed"
       }
@@ -93,17 +101,17 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks)
 
 // Runs the kernel twice (warm-up, then timed); returns the timed launch's milliseconds.
 template <int kThreads, int kKeys, int kMinBlocks>
-float launch(int grid, int smem, const uint4* kv, uint4* qo, int tiles_per_head, int tiles, int steps, int work,
+float launch(int grid, int smem, const uint4* kv, size_t v_offset, uint4* qo, int tiles_per_head, int tiles, int steps, int work,
              unsigned long long* starts, unsigned* sm_of_cta, float* sink) {
   auto* k = stream<kThreads, kKeys, kMinBlocks>;
   CK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
   cudaEvent_t e0, e1;
   CK(cudaEventCreate(&e0));
   CK(cudaEventCreate(&e1));
-  k<<<grid, kThreads, smem>>>(kv, qo, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink);
+  k<<<grid, kThreads, smem>>>(kv, v_offset, qo, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink);
   CK(cudaDeviceSynchronize());
   CK(cudaEventRecord(e0));
-  k<<<grid, kThreads, smem>>>(kv, qo, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink);
+  k<<<grid, kThreads, smem>>>(kv, v_offset, qo, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink);
   CK(cudaEventRecord(e1));
   CK(cudaDeviceSynchronize());
   float ms = 0;
@@ -114,13 +122,14 @@ float launch(int grid, int smem, const uint4* kv, uint4* qo, int tiles_per_head,
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5 && argc != 6) {
-    fprintf(stderr, "usage: %s p|g HEADS SEQ WORK [QO]\n", argv[0]);
+  if (argc < 5 || argc > 7) {
+    fprintf(stderr, "usage: %s p|g HEADS SEQ WORK [QO [SPLIT]]\n", argv[0]);
     return 2;
   }
   const char mode = argv[1][0];
   const int heads = atoi(argv[2]), seq = atoi(argv[3]), work = atoi(argv[4]);
-  const bool with_qo = argc == 6 && atoi(argv[5]) != 0;
+  const bool with_qo = argc >= 6 && atoi(argv[5]) != 0;
+  const bool split = argc == 7 && atoi(argv[6]) != 0;
   if ((mode != 'p' && mode != 'g') || heads < 1 || seq < kQueryRows || seq % kQueryRows || work < 0) {
     fprintf(stderr, "mode p or g, HEADS >= 1, SEQ a multiple of %d, WORK >= 0\n", kQueryRows);
     return 2;
@@ -147,10 +156,11 @@ int main(int argc, char** argv) {
   CK(cudaMalloc(&starts, tiles * sizeof(unsigned long long)));
   CK(cudaMalloc(&sm_of_cta, grid * sizeof(unsigned)));
   CK(cudaMalloc(&sink, static_cast<size_t>(grid) * threads * sizeof(float)));
+  const size_t v_offset = split ? kv_bytes / 2 / 16 : static_cast<size_t>(step_bytes) / 2 / 16;  // in uint4
   // Two step buffers and Q; `g` padded to 100 KB so that exactly two CTAs fit an SM, as FA2's do.
   const int q_bytes = kQueryRows * kDim * 2;
-  const float ms = mode == 'p' ? launch<256, 128, 1>(grid, 2 * step_bytes + q_bytes, kv, qo, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink)
-                               : launch<128, 64, 2>(grid, 100 * 1024, kv, qo, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink);
+  const float ms = mode == 'p' ? launch<256, 128, 1>(grid, 2 * step_bytes + q_bytes, kv, v_offset, qo, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink)
+                               : launch<128, 64, 2>(grid, 100 * 1024, kv, v_offset, qo, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink);
   std::vector<unsigned long long> h_starts(tiles);
   std::vector<unsigned> h_sm(grid);
   CK(cudaMemcpy(h_starts.data(), starts, tiles * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
@@ -158,8 +168,8 @@ int main(int argc, char** argv) {
   unsigned long long t0 = h_starts[0];
   for (unsigned long long t : h_starts) t0 = t < t0 ? t : t0;
   printf("{\"mode\": \"%c\", \"heads\": %d, \"seq\": %d, \"work\": %d, \"qo\": %d, \"ctas\": %d, \"slots\": %d, "
-         "\"kernel_ms\": %.4f, \"kv_bytes\": %zu, \"q_bytes\": %zu, \"step_keys\": %d, \"sm_of_cta\": [",
-         mode, heads, seq, work, with_qo ? 1 : 0, grid, mode == 'p' ? sms : 2 * sms, ms, kv_bytes, with_qo ? qo_bytes / 2 : 0, keys);
+         "\"split\": %d, \"kernel_ms\": %.4f, \"kv_bytes\": %zu, \"q_bytes\": %zu, \"step_keys\": %d, \"sm_of_cta\": [",
+         mode, heads, seq, work, with_qo ? 1 : 0, grid, mode == 'p' ? sms : 2 * sms, split ? 1 : 0, ms, kv_bytes, with_qo ? qo_bytes / 2 : 0, keys);
   for (int i = 0; i < grid; ++i) printf("%s%u", i ? ", " : "", h_sm[i]);
   printf("], \"tile_start_ns\": [");
   for (int i = 0; i < tiles; ++i) printf("%s%llu", i ? ", " : "", h_starts[i] - t0);
