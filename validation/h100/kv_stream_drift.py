@@ -29,13 +29,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # (mode, heads, sequence, FMAs per thread per step): 128k and 64k at 4 heads as in the long probes,
 # at several paces; 16k at 16 heads, where cuDNN reads 1.10x its compulsory bytes.
 # The fifth number (1) adds each tile's Q load and O store; a sixth (1) puts all K before all V
-# (separate tensors, a power-of-two apart) instead of each step's K and V side by side.
+# (separate tensors, a power-of-two apart) instead of each step's K and V side by side; a seventh
+# (1) waits for each step's load as FA2 does, an eighth spills that many bytes per thread and step.
 CONFIGS = [("p", 4, 131072, 0, 0), ("p", 4, 131072, 300, 0), ("p", 4, 131072, 800, 0), ("p", 4, 65536, 800, 0),
            ("p", 16, 16384, 800, 0), ("g", 4, 131072, 300, 0), ("g", 4, 131072, 800, 0), ("g", 4, 65536, 800, 0),
            ("g", 16, 16384, 800, 0), ("p", 16, 16384, 800, 1), ("p", 4, 65536, 800, 1), ("p", 4, 131072, 800, 1),
            ("g", 16, 16384, 800, 1), ("g", 4, 65536, 800, 1), ("g", 4, 131072, 800, 1),
            ("p", 16, 16384, 800, 1, 1), ("p", 4, 65536, 800, 1, 1), ("p", 4, 131072, 800, 1, 1),
-           ("g", 16, 16384, 800, 1, 1), ("g", 4, 65536, 800, 1, 1), ("g", 4, 131072, 800, 1, 1)]
+           ("g", 16, 16384, 800, 1, 1), ("g", 4, 65536, 800, 1, 1), ("g", 4, 131072, 800, 1, 1),
+           ("g", 4, 65536, 800, 1, 1, 1, 0), ("g", 4, 131072, 800, 1, 1, 1, 0),
+           ("g", 4, 65536, 800, 1, 1, 0, 64), ("g", 4, 131072, 800, 1, 1, 0, 64),
+           ("g", 4, 65536, 800, 1, 1, 1, 64), ("g", 4, 131072, 800, 1, 1, 1, 64),
+           ("g", 16, 131072, 800, 1, 1, 1, 64)]
 METRICS = ["gpu__time_duration.sum", "dram__bytes_read.sum", "dram__bytes_write.sum", "lts__t_sectors_srcunit_ltcfabric.sum"]
 
 
@@ -84,7 +89,8 @@ def summarize(path):
         rounds_per_head = tiles_per_head / slots
         print("%s%s %2d heads %6d keys work %4d: %7.1f ms, %.2f us per step; start spread in a round (of a tile): "
               "first %.2f, median %.2f, last %.2f; K/V from DRAM %.1fx per head = %.2f per round; fabric %.0f MB"
-              % (r["mode"], ("+QO" if r.get("qo") else "   ") + ("+S" if r.get("split") else "  "), r["heads"], r["seq"], r["work"], r["kernel_ms"], tile_ns / steps / 1e3, spread[0] / tile_ns,
+              % (r["mode"], ("+QO" if r.get("qo") else "   ") + ("+S" if r.get("split") else "  ") +
+                 ("+E" if r.get("exposed") else "  ") + ("+Sp%d" % r["spill_bytes"] if r.get("spill_bytes") else "     "), r["heads"], r["seq"], r["work"], r["kernel_ms"], tile_ns / steps / 1e3, spread[0] / tile_ns,
                  statistics.median(spread) / tile_ns, spread[-1] / tile_ns, kv_reads_per_head,
                  kv_reads_per_head / rounds_per_head, r["l2_fabric_bytes"] / 1e6))
 
@@ -94,7 +100,7 @@ def compare(path, attnsim):
     import tempfile
 
     root = os.path.dirname(os.path.dirname(HERE))
-    print("%-29s %10s %10s %14s %14s %7s" % ("kernel", "GPU ms", "attnsim ms", "GPU K/V reads", "attnsim K/V", "error"))
+    print("%-44s %10s %10s %14s %14s %7s" % ("kernel", "GPU ms", "attnsim ms", "GPU K/V reads", "attnsim K/V", "error"))
     for line in open(path):
         r = json.loads(line)
         if not r.get("qo"):
@@ -110,8 +116,10 @@ def compare(path, attnsim):
         m = json.loads(out)
         gpu = (r["dram_read_bytes"] - r["q_bytes"]) / r["kv_bytes"]
         model = (m["traffic"]["hbm"]["read_bytes"] - r["q_bytes"]) / r["kv_bytes"]
-        print("%-29s %10.1f %10.1f %13.2fx %13.2fx %+6.1f%%" % (
-            "%s %dk %d heads%s" % (r["mode"], r["seq"] // 1024, r["heads"], ", split" if r.get("split") else ""),
+        print("%-44s %10.1f %10.1f %13.2fx %13.2fx %+6.1f%%" % (
+            "%s %dk %d heads%s%s%s" % (r["mode"], r["seq"] // 1024, r["heads"], ", split" if r.get("split") else "",
+                                     ", waits" if r.get("exposed") else "",
+                                     ", spills %d B" % r["spill_bytes"] if r.get("spill_bytes") else ""),
             r["kernel_ms"],
             m["timing"]["latency_s"] * 1e3, gpu, model, 100 * (model / gpu - 1)))
 

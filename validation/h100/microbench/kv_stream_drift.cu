@@ -14,14 +14,18 @@
 //   (32 KB) last, the rest of an attention tile's memory traffic;
 // * with SPLIT = 1, K and V are two arrays (all heads' K, then all heads' V, as PyTorch passes
 //   separate tensors), so a step's K and V blocks lie a power-of-two distance apart when the
-//   heads and the length are powers of two; by default each step's K and V are adjacent.
+//   heads and the length are powers of two; by default each step's K and V are adjacent;
+// * FA2's own traits, to find which one sets its DRAM bytes apart: with EXPOSED = 1 a step's load
+//   is issued only when the step starts and waited for at once (no prefetch), and SPILL = B makes
+//   each thread store and reload B bytes of a private 4B-byte scratch area every step, as
+//   register spills go through L2.
 //
 // It records each tile's start (globaltimer) and each CTA's SM. If the CTAs of a round start
 // their tiles together and keep step, a head's K/V comes from DRAM about once per round; if they
 // drift apart by more than an L2 partition's worth of K/V, more often (Nsight Compute counts
 // the DRAM bytes: kv_stream_drift.py runs it under ncu too).
 //
-// usage: kv_stream_drift p|g HEADS SEQ WORK [QO [SPLIT]]   (one JSON line on stdout)
+// usage: kv_stream_drift p|g HEADS SEQ WORK [QO [SPLIT [EXPOSED [SPILL]]]]   (one JSON line on stdout)
 #include <cuda_pipeline.h>
 
 #include <vector>
@@ -57,7 +61,8 @@ __device__ __forceinline__ void load_step(uint4* dst, const uint4* k, const uint
 template <int kThreads, int kKeys, int kMinBlocks>
 __global__ void __launch_bounds__(kThreads, kMinBlocks)
     stream(const uint4* kv, size_t v_offset, uint4* qo, int tiles_per_head, int tiles, int steps, int work,
-           unsigned long long* tile_start, unsigned* sm_of_cta, float* sink) {
+           bool exposed, int spill_vecs, uint4* scratch, unsigned long long* tile_start, unsigned* sm_of_cta,
+           float* sink) {
   constexpr int kStepVecs = Shape<kThreads, kKeys>::kStepVecs;
   constexpr int kRowVecs = kQueryRows * kDim * 2 / 16;  // one tile's Q (or O) in 16-byte pieces
   extern __shared__ uint4 buf[];  // two steps, then the tile's Q
@@ -75,9 +80,13 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks)
       __pipeline_commit();
       __pipeline_wait_prior(0);
     }
-    load_step<kThreads, kKeys>(buf, k, k + v_offset);
+    if (!exposed) load_step<kThreads, kKeys>(buf, k, k + v_offset);
     for (int s = 0; s < steps; ++s) {
-      if (s + 1 < steps) {
+      if (exposed) {  // load this step now and wait for it: nothing in flight across steps
+        const uint4* ks = k + static_cast<size_t>(s) * k_stride;
+        load_step<kThreads, kKeys>(buf + (s & 1) * kStepVecs, ks, ks + v_offset);
+        __pipeline_commit();
+      } else if (s + 1 < steps) {
         const uint4* ks = k + static_cast<size_t>(s + 1) * k_stride;
         load_step<kThreads, kKeys>(buf + ((s + 1) & 1) * kStepVecs, ks, ks + v_offset);
       } else {
@@ -88,6 +97,17 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks)
       const uint4 v = buf[(s & 1) * kStepVecs + threadIdx.x];
       const float x = __uint_as_float((v.x ^ v.w) & 0x3f7fffffu);  // finite, depends on the data
       for (int i = 0; i < work; ++i) acc = fmaf(acc, 0.999f, x);
+      if (spill_vecs > 0) {  // store this step's share of "registers", reload last step's
+        uint4* mine = scratch + (static_cast<size_t>(blockIdx.x) * 4 * spill_vecs) * kThreads + threadIdx.x;
+        for (int j = 0; j < spill_vecs; ++j) {
+          const size_t slot = static_cast<size_t>((s % 4) * spill_vecs + j) * kThreads;
+          const size_t prev = static_cast<size_t>(((s + 3) % 4) * spill_vecs + j) * kThreads;
+          const uint4 old = mine[prev];
+          acc += __uint_as_float(old.y & 0x3f7fffffu) * 1e-30f;
+          const unsigned a = __float_as_uint(acc);
+          mine[slot] = make_uint4(a, a, a, a);
+        }
+      }
       __syncthreads();  // the buffer is refilled next step
     }
     if (qo) {  // O: written once, over the tile's own Q rows (separate lines per tile, as in attention)
@@ -102,16 +122,18 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks)
 // Runs the kernel twice (warm-up, then timed); returns the timed launch's milliseconds.
 template <int kThreads, int kKeys, int kMinBlocks>
 float launch(int grid, int smem, const uint4* kv, size_t v_offset, uint4* qo, int tiles_per_head, int tiles, int steps, int work,
-             unsigned long long* starts, unsigned* sm_of_cta, float* sink) {
+             bool exposed, int spill_vecs, uint4* scratch, unsigned long long* starts, unsigned* sm_of_cta, float* sink) {
   auto* k = stream<kThreads, kKeys, kMinBlocks>;
   CK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
   cudaEvent_t e0, e1;
   CK(cudaEventCreate(&e0));
   CK(cudaEventCreate(&e1));
-  k<<<grid, kThreads, smem>>>(kv, v_offset, qo, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink);
+  k<<<grid, kThreads, smem>>>(kv, v_offset, qo, tiles_per_head, tiles, steps, work, exposed, spill_vecs, scratch, starts,
+                               sm_of_cta, sink);
   CK(cudaDeviceSynchronize());
   CK(cudaEventRecord(e0));
-  k<<<grid, kThreads, smem>>>(kv, v_offset, qo, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink);
+  k<<<grid, kThreads, smem>>>(kv, v_offset, qo, tiles_per_head, tiles, steps, work, exposed, spill_vecs, scratch, starts,
+                               sm_of_cta, sink);
   CK(cudaEventRecord(e1));
   CK(cudaDeviceSynchronize());
   float ms = 0;
@@ -122,14 +144,17 @@ float launch(int grid, int smem, const uint4* kv, size_t v_offset, uint4* qo, in
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 5 || argc > 7) {
-    fprintf(stderr, "usage: %s p|g HEADS SEQ WORK [QO [SPLIT]]\n", argv[0]);
+  if (argc < 5 || argc > 9) {
+    fprintf(stderr, "usage: %s p|g HEADS SEQ WORK [QO [SPLIT [EXPOSED [SPILL]]]]\n", argv[0]);
     return 2;
   }
   const char mode = argv[1][0];
   const int heads = atoi(argv[2]), seq = atoi(argv[3]), work = atoi(argv[4]);
   const bool with_qo = argc >= 6 && atoi(argv[5]) != 0;
-  const bool split = argc == 7 && atoi(argv[6]) != 0;
+  const bool split = argc >= 7 && atoi(argv[6]) != 0;
+  const bool exposed = argc >= 8 && atoi(argv[7]) != 0;
+  const int spill_bytes = argc >= 9 ? atoi(argv[8]) : 0;
+  const int spill_vecs = (spill_bytes + 15) / 16;
   if ((mode != 'p' && mode != 'g') || heads < 1 || seq < kQueryRows || seq % kQueryRows || work < 0) {
     fprintf(stderr, "mode p or g, HEADS >= 1, SEQ a multiple of %d, WORK >= 0\n", kQueryRows);
     return 2;
@@ -156,11 +181,13 @@ int main(int argc, char** argv) {
   CK(cudaMalloc(&starts, tiles * sizeof(unsigned long long)));
   CK(cudaMalloc(&sm_of_cta, grid * sizeof(unsigned)));
   CK(cudaMalloc(&sink, static_cast<size_t>(grid) * threads * sizeof(float)));
+  uint4* scratch = nullptr;  // per CTA, per thread: four steps' spill slots
+  if (spill_vecs > 0) CK(cudaMalloc(&scratch, static_cast<size_t>(grid) * 4 * spill_vecs * threads * 16));
   const size_t v_offset = split ? kv_bytes / 2 / 16 : static_cast<size_t>(step_bytes) / 2 / 16;  // in uint4
   // Two step buffers and Q; `g` padded to 100 KB so that exactly two CTAs fit an SM, as FA2's do.
   const int q_bytes = kQueryRows * kDim * 2;
-  const float ms = mode == 'p' ? launch<256, 128, 1>(grid, 2 * step_bytes + q_bytes, kv, v_offset, qo, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink)
-                               : launch<128, 64, 2>(grid, 100 * 1024, kv, v_offset, qo, tiles_per_head, tiles, steps, work, starts, sm_of_cta, sink);
+  const float ms = mode == 'p' ? launch<256, 128, 1>(grid, 2 * step_bytes + q_bytes, kv, v_offset, qo, tiles_per_head, tiles, steps, work, exposed, spill_vecs, scratch, starts, sm_of_cta, sink)
+                               : launch<128, 64, 2>(grid, 100 * 1024, kv, v_offset, qo, tiles_per_head, tiles, steps, work, exposed, spill_vecs, scratch, starts, sm_of_cta, sink);
   std::vector<unsigned long long> h_starts(tiles);
   std::vector<unsigned> h_sm(grid);
   CK(cudaMemcpy(h_starts.data(), starts, tiles * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
@@ -168,8 +195,8 @@ int main(int argc, char** argv) {
   unsigned long long t0 = h_starts[0];
   for (unsigned long long t : h_starts) t0 = t < t0 ? t : t0;
   printf("{\"mode\": \"%c\", \"heads\": %d, \"seq\": %d, \"work\": %d, \"qo\": %d, \"ctas\": %d, \"slots\": %d, "
-         "\"split\": %d, \"kernel_ms\": %.4f, \"kv_bytes\": %zu, \"q_bytes\": %zu, \"step_keys\": %d, \"sm_of_cta\": [",
-         mode, heads, seq, work, with_qo ? 1 : 0, grid, mode == 'p' ? sms : 2 * sms, split ? 1 : 0, ms, kv_bytes, with_qo ? qo_bytes / 2 : 0, keys);
+         "\"split\": %d, \"exposed\": %d, \"spill_bytes\": %d, \"kernel_ms\": %.4f, \"kv_bytes\": %zu, \"q_bytes\": %zu, \"step_keys\": %d, \"sm_of_cta\": [",
+         mode, heads, seq, work, with_qo ? 1 : 0, grid, mode == 'p' ? sms : 2 * sms, split ? 1 : 0, exposed ? 1 : 0, spill_vecs * 16, ms, kv_bytes, with_qo ? qo_bytes / 2 : 0, keys);
   for (int i = 0; i < grid; ++i) printf("%s%u", i ? ", " : "", h_sm[i]);
   printf("], \"tile_start_ns\": [");
   for (int i = 0; i < tiles; ++i) printf("%s%llu", i ? ", " : "", h_starts[i] - t0);
