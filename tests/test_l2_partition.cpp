@@ -116,7 +116,7 @@ TEST_CASE("L2 partition keys: all four or none, and a ramp no wider than twice t
   CHECK_THAT(error_of([&] { parse_hw_spec(y, "h.yaml"); }),
              Contains("l2_partition_ramp") && Contains("takes all four of l2_partitions, l2_partition_sm_run,"));
   YAML::Node w = load_yaml_file(path);
-  w["gpu"]["l2_partition_ramp"] = "50MB";
+  w["gpu"]["l2_partition_ramp"] = "60MB";  // over twice the 25 MB capacity
   CHECK_THAT(error_of([&] { parse_hw_spec(w, "h.yaml"); }), Contains("must be at most twice l2_partition_capacity"));
   YAML::Node z = load_yaml_file(path);
   z["gpu"]["l2_partitions"] = 0;

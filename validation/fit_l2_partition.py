@@ -9,7 +9,8 @@ validation set for DRAM bytes and never enter (docs/validation.md).
 1. `l2_partition_capacity` (hw-configs/h100-sxm.yaml): grid search that minimises the mean
    |relative error| of DRAM *read* bytes over the probe cases whose compulsory bytes (K, V, Q,
    O) exceed 20 MB (below that nothing is evicted and the capacity cannot matter), with FA2's
-   `spill_per_cta` as configured (spilled lines take L2 space too). `l2_partition_ramp` is not
+   `spill_per_cta` as configured (the resident CTAs' spilled lines hold that much of each partition,
+   docs/gpu-model.md). `l2_partition_ramp` is not
    fitted: it is the width of the l2_survival cliff (3/4 of 11.1 MiB).
 2. `spill_per_cta` (workloads/kernels/fa2.yaml): with that capacity, the configured value plus the
    median over FA2 probe kernels of at least 1024 CTAs of (measured - modelled DRAM write bytes) /
@@ -35,7 +36,7 @@ from fit_calibration import ROOT, set_key
 
 PROBES = [os.path.join(ROOT, "validation", "h100", "data", "probe", "l2_reuse.jsonl"),
           os.path.join(ROOT, "validation", "h100", "data", "probe", "spills", "l2_spills.jsonl")]
-CAPACITIES_MB = [round(21.0 + 0.2 * i, 1) for i in range(21)]
+CAPACITIES_MB = [round(23.0 + 0.2 * i, 1) for i in range(21)]
 MIN_COMPULSORY_BYTES = 20e6
 
 

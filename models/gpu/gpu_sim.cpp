@@ -433,6 +433,18 @@ bool shares_kv_tiles(const Trace& trace) {
   return false;
 }
 
+// Each partition's LRU edge less the register spills of the resident CTAs: a spilled line is
+// re-touched all through its CTA's life, so it holds its place and K/V get the rest. A partition
+// keeps its own side's spills whole and the other sides' home share, as for any line.
+L2StackParams spill_reduced(const GpuParams& gpu, const KernelSpec& kernel, int64_t slots, const TraceTotals& totals) {
+  L2StackParams p = gpu.l2_partition;
+  const double parts = std::max(1, gpu.l2_partitions);
+  const double resident = static_cast<double>(std::min<int64_t>(slots, totals.attention_units));
+  const double held = resident * kernel.spill_bytes_per_cta * (2 * parts - 1) / (parts * parts);
+  p.capacity_bytes = std::max(p.ramp_bytes / 2, p.capacity_bytes - held);
+  return p;
+}
+
 }  // namespace
 
 GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec& kernel, const GpuSimOptions& options) {
@@ -543,7 +555,8 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
     ctx.record = nullptr;
     std::vector<double> tile_bytes;
     for (int64_t k = 0; k < g.kv_blocks(); ++k) tile_bytes.push_back(ctx.kv_block_bytes(static_cast<uint32_t>(k)));
-    replayed = record->replay({gpu.l2_partitions, gpu.l2_partition_sm_run, gpu.l2_partition}, tile_bytes);
+    replayed = record->replay({gpu.l2_partitions, gpu.l2_partition_sm_run, spill_reduced(gpu, kernel, out.slots, totals)},
+                              tile_bytes);
     record.reset();
     // A second timing pass only where the replayed misses could move the schedule: when their
     // difference from the first pass's, spread over the kernel, is a noticeable share of DRAM
