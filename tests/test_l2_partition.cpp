@@ -145,6 +145,22 @@ TEST_CASE("H100 FA2 prefill at 16k: the partitioned L2 re-reads K/V, FA3 does no
   CHECK(dram_read("fa2") == fa2);  // byte-identical on a second run
 }
 
+TEST_CASE("FA2's resident spills hold L2 space: without them the same kernel reads less", "[l2][gpu]") {
+  // The spilled lines of the resident CTAs take their share of each partition (gpu-model.md), so
+  // at 16k causal, on the partition's edge, FA2 re-reads more K/V with its spills than without.
+  const HwSpec hw = load_hw_spec(resolve_hw_path("h100-sxm"));
+  const Workload w = parse_workload(load_yaml_string("name: t\nbatch: 1\nq_heads: 16\nhead_dim: 128\nphase: prefill\n"
+                                                     "q_len: 16384\nkv_len: 16384\npattern: {name: causal}\n", "t"), "t");
+  Session ses = prepare_session(hw, w, "fa2");
+  KernelSpec with = ses.kernel->spec(), without = with;
+  REQUIRE(with.spill_bytes_per_cta > 0);
+  without.spill_bytes_per_cta = 0;
+  const GpuSimResult a = simulate_gpu(*ses.trace, ses.hw, with), b = simulate_gpu(*ses.trace, ses.hw, without);
+  // Reads: K/V misses only (the spills' write-back is a write). Held space: ~2 MB of 25 per partition.
+  CHECK(a.levels.back().read_bytes > 1.05 * b.levels.back().read_bytes);
+  CHECK(a.levels.back().write_bytes > b.levels.back().write_bytes);
+}
+
 TEST_CASE("forked map: outputs in job order whatever the workers, a job's error comes back", "[jobs]") {
   auto square = [](size_t i) { return std::to_string(i * i) + (i % 3 == 0 ? "\nwith a newline" : ""); };
   const std::vector<std::string> one = forked_map(10, 1, square, "test");

@@ -534,8 +534,9 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   // Two passes where tiles are re-read and the footprint can outgrow an L2 partition.
   const double footprint_bytes = static_cast<double>(streams) * 2.0 * s.kv_len * ctx.head_bytes + totals.q_bytes +
                                  totals.out_bytes;
-  const bool lru_l2 = gpu.l2_lru && cache_level && shared_tiles &&
-                      footprint_bytes > gpu.l2_partition.ramp_start_bytes();
+  const int64_t slots = int64_t{std::min(kernel.ctas_per_sm, gpu.max_ctas_per_sm)} * hw.units;
+  const L2StackParams edge = spill_reduced(gpu, kernel, slots, totals);
+  const bool lru_l2 = gpu.l2_lru && cache_level && shared_tiles && footprint_bytes > edge.ramp_start_bytes();
   std::unique_ptr<L2StackReplay> record;
   L2ReplayResult replayed;
   bool second_pass = true;  // the only pass, without the replay
@@ -555,8 +556,7 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
     ctx.record = nullptr;
     std::vector<double> tile_bytes;
     for (int64_t k = 0; k < g.kv_blocks(); ++k) tile_bytes.push_back(ctx.kv_block_bytes(static_cast<uint32_t>(k)));
-    replayed = record->replay({gpu.l2_partitions, gpu.l2_partition_sm_run, spill_reduced(gpu, kernel, out.slots, totals)},
-                              tile_bytes);
+    replayed = record->replay({gpu.l2_partitions, gpu.l2_partition_sm_run, edge}, tile_bytes);
     record.reset();
     // A second timing pass only where the replayed misses could move the schedule: when their
     // difference from the first pass's, spread over the kernel, is a noticeable share of DRAM
