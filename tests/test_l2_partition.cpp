@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -159,6 +161,37 @@ TEST_CASE("FA2's resident spills hold L2 space: without them the same kernel rea
   // Reads: K/V misses only (the spills' write-back is a write). Held space: ~2 MB of 25 per partition.
   CHECK(a.levels.back().read_bytes > 1.05 * b.levels.back().read_bytes);
   CHECK(a.levels.back().write_bytes > b.levels.back().write_bytes);
+}
+
+TEST_CASE("the L2 model against the measured K/V streaming microbenchmark", "[l2][gpu]") {
+  // validation/h100/data/micro/drift (H100, Nsight Compute): kernels with cuDNN's (p) and FA2's (g)
+  // schedules and no arithmetic, a Q load and an O store per tile; their K/V reads from DRAM per
+  // head against the model running the same kernels (validation/h100/microbench/kernels). Reading
+  // a CTA's SM share once per CTA put FA2-like kernels 60-85% high here.
+  const std::string root = data_root();
+  std::ifstream in(root + "/validation/h100/data/micro/drift/kv_stream_drift.jsonl");
+  REQUIRE(in);
+  const HwSpec hw = load_hw_spec(resolve_hw_path("h100-sxm"));
+  int checked = 0;
+  for (std::string line; std::getline(in, line);) {
+    const nlohmann::json r = nlohmann::json::parse(line);
+    if (!r.value("qo", 0) || r.value("split", 0) || r.value("exposed", 0) || r.value("spill_bytes", 0)) continue;
+    const std::string mode = r["mode"].get<std::string>();
+    const int64_t heads = r["heads"].get<int64_t>(), seq = r["seq"].get<int64_t>();
+    const Workload w = parse_workload(
+        load_yaml_string("name: s\nbatch: 1\nq_heads: " + std::to_string(heads) + "\nhead_dim: 128\nphase: prefill\n"
+                         "q_len: " + std::to_string(seq) + "\nkv_len: " + std::to_string(seq) + "\npattern: {name: dense}\n", "s"),
+        "s");
+    Session ses = prepare_session(hw, w, root + "/validation/h100/microbench/kernels/stream_" + mode + ".yaml");
+    const GpuSimResult g = simulate_gpu(*ses.trace, ses.hw, ses.kernel->spec());
+    const double q = r["q_bytes"].get<double>(), kv = r["kv_bytes"].get<double>();
+    const double gpu = (r["dram_read_bytes"].get<double>() - q) / kv, model = (g.levels.back().read_bytes - q) / kv;
+    INFO(mode << " " << seq << " keys, " << heads << " heads: K/V read " << gpu << "x per head on the GPU, " << model
+              << "x in the model");
+    CHECK(model == Approx(gpu).epsilon(0.12));
+    ++checked;
+  }
+  CHECK(checked == 6);
 }
 
 TEST_CASE("forked map: outputs in job order whatever the workers, a job's error comes back", "[jobs]") {
