@@ -30,7 +30,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # at several paces; 16k at 16 heads, where cuDNN reads 1.10x its compulsory bytes.
 # The fifth number (1) adds each tile's Q load and O store; a sixth (1) puts all K before all V
 # (separate tensors, a power-of-two apart) instead of each step's K and V side by side; a seventh
-# (1) waits for each step's load as FA2 does, an eighth spills that many bytes per thread and step.
+# (1) waits for each step's load as FA2 does, an eighth spills that many bytes per thread and step,
+# a ninth (1) makes it causal and a tenth picks the order (0 grid, 1 longest first, 2 longest first
+# with keys last to first, 3 grid with keys last to first; + 4: tiles from a dynamic counter).
 CONFIGS = [("p", 4, 131072, 0, 0), ("p", 4, 131072, 300, 0), ("p", 4, 131072, 800, 0), ("p", 4, 65536, 800, 0),
            ("p", 16, 16384, 800, 0), ("g", 4, 131072, 300, 0), ("g", 4, 131072, 800, 0), ("g", 4, 65536, 800, 0),
            ("g", 16, 16384, 800, 0), ("p", 16, 16384, 800, 1), ("p", 4, 65536, 800, 1), ("p", 4, 131072, 800, 1),
@@ -40,7 +42,12 @@ CONFIGS = [("p", 4, 131072, 0, 0), ("p", 4, 131072, 300, 0), ("p", 4, 131072, 80
            ("g", 4, 65536, 800, 1, 1, 1, 0), ("g", 4, 131072, 800, 1, 1, 1, 0),
            ("g", 4, 65536, 800, 1, 1, 0, 64), ("g", 4, 131072, 800, 1, 1, 0, 64),
            ("g", 4, 65536, 800, 1, 1, 1, 64), ("g", 4, 131072, 800, 1, 1, 1, 64),
-           ("g", 16, 131072, 800, 1, 1, 1, 64)]
+           ("g", 16, 131072, 800, 1, 1, 1, 64),
+           ("p", 4, 65536, 800, 1, 1, 0, 0, 1, 0),
+           ("p", 4, 65536, 800, 1, 1, 0, 0, 1, 4), ("p", 4, 65536, 800, 1, 1, 0, 0, 1, 5),
+           ("p", 4, 65536, 800, 1, 1, 0, 0, 1, 6), ("p", 4, 131072, 800, 1, 1, 0, 0, 1, 4),
+           ("p", 4, 131072, 800, 1, 1, 0, 0, 1, 5), ("p", 4, 131072, 800, 1, 1, 0, 0, 1, 6),
+           ("g", 4, 65536, 800, 1, 1, 0, 0, 1, 3), ("g", 4, 131072, 800, 1, 1, 0, 0, 1, 3)]
 METRICS = ["gpu__time_duration.sum", "dram__bytes_read.sum", "dram__bytes_write.sum", "lts__t_sectors_srcunit_ltcfabric.sum"]
 
 
@@ -90,7 +97,8 @@ def summarize(path):
         print("%s%s %2d heads %6d keys work %4d: %7.1f ms, %.2f us per step; start spread in a round (of a tile): "
               "first %.2f, median %.2f, last %.2f; K/V from DRAM %.1fx per head = %.2f per round; fabric %.0f MB"
               % (r["mode"], ("+QO" if r.get("qo") else "   ") + ("+S" if r.get("split") else "  ") +
-                 ("+E" if r.get("exposed") else "  ") + ("+Sp%d" % r["spill_bytes"] if r.get("spill_bytes") else "     "), r["heads"], r["seq"], r["work"], r["kernel_ms"], tile_ns / steps / 1e3, spread[0] / tile_ns,
+                 ("+E" if r.get("exposed") else "  ") + ("+Sp%d" % r["spill_bytes"] if r.get("spill_bytes") else "     ") +
+                 ("+C%d" % r["order"] if r.get("causal") else "    "), r["heads"], r["seq"], r["work"], r["kernel_ms"], tile_ns / steps / 1e3, spread[0] / tile_ns,
                  statistics.median(spread) / tile_ns, spread[-1] / tile_ns, kv_reads_per_head,
                  kv_reads_per_head / rounds_per_head, r["l2_fabric_bytes"] / 1e6))
 
@@ -105,10 +113,13 @@ def compare(path, attnsim):
         r = json.loads(line)
         if not r.get("qo"):
             continue
+        causal = bool(r.get("causal"))
+        if causal and (r.get("order") != 4 or r["mode"] != "p"):
+            continue  # attnsim hands persistent CTAs their tiles in grid order, keys first to last
         with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as w:
             w.write("name: stream\nbatch: 1\nq_heads: %d\nkv_heads: %d\nhead_dim: 128\nphase: prefill\n"
-                    "q_len: %d\nkv_len: %d\ndtype: bf16\npattern:\n  name: dense\nseed: 1\n"
-                    % (r["heads"], r["heads"], r["seq"], r["seq"]))
+                    "q_len: %d\nkv_len: %d\ndtype: bf16\npattern:\n  name: %s\nseed: 1\n"
+                    % (r["heads"], r["heads"], r["seq"], r["seq"], "causal" if causal else "dense"))
         kernel = os.path.join(HERE, "microbench", "kernels", "stream_%s.yaml" % r["mode"])
         out = subprocess.run([attnsim, "run", "--hw", "h100-sxm", "-w", w.name, "--kernel", kernel, "--no-check", "-q",
                               "--json"], check=True, capture_output=True, text=True, cwd=root).stdout
@@ -117,7 +128,8 @@ def compare(path, attnsim):
         gpu = (r["dram_read_bytes"] - r["q_bytes"]) / r["kv_bytes"]
         model = (m["traffic"]["hbm"]["read_bytes"] - r["q_bytes"]) / r["kv_bytes"]
         print("%-44s %10.1f %10.1f %13.2fx %13.2fx %+6.1f%%" % (
-            "%s %dk %d heads%s%s%s" % (r["mode"], r["seq"] // 1024, r["heads"], ", split" if r.get("split") else "",
+            "%s %dk %d heads%s%s%s%s" % (r["mode"], r["seq"] // 1024, r["heads"], ", causal" if causal else "",
+                                     ", split" if r.get("split") else "",
                                      ", waits" if r.get("exposed") else "",
                                      ", spills %d B" % r["spill_bytes"] if r.get("spill_bytes") else ""),
             r["kernel_ms"],

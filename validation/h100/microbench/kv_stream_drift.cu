@@ -18,14 +18,21 @@
 // * FA2's own traits, to find which one sets its DRAM bytes apart: with EXPOSED = 1 a step's load
 //   is issued only when the step starts and waited for at once (no prefetch), and SPILL = B makes
 //   each thread store and reload B bytes of a private 4B-byte scratch area every step, as
-//   register spills go through L2.
+//   register spills go through L2;
+// * causal attention, to test orders cuDNN might use: with CAUSAL = 1 query tile m of a head
+//   streams only the keys up to its diagonal, and ORDER picks the schedule: 0 query tiles in grid
+//   order and keys first to last, 1 the longest tiles first (m descending), 2 that and keys last
+//   to first (FlashAttention-3's order), 3 grid order with keys last to first (FA2's); ORDER + 4
+//   hands the persistent CTAs their tiles from an atomic counter (a dynamic scheduler) instead of
+//   tiles b, b + grid, ...
 //
 // It records each tile's start (globaltimer) and each CTA's SM. If the CTAs of a round start
 // their tiles together and keep step, a head's K/V comes from DRAM about once per round; if they
 // drift apart by more than an L2 partition's worth of K/V, more often (Nsight Compute counts
 // the DRAM bytes: kv_stream_drift.py runs it under ncu too).
 //
-// usage: kv_stream_drift p|g HEADS SEQ WORK [QO [SPLIT [EXPOSED [SPILL]]]]   (one JSON line on stdout)
+// usage: kv_stream_drift p|g HEADS SEQ WORK [QO [SPLIT [EXPOSED [SPILL [CAUSAL [ORDER]]]]]]
+//        (one JSON line on stdout)
 #include <cuda_pipeline.h>
 
 #include <vector>
@@ -61,33 +68,48 @@ __device__ __forceinline__ void load_step(uint4* dst, const uint4* k, const uint
 template <int kThreads, int kKeys, int kMinBlocks>
 __global__ void __launch_bounds__(kThreads, kMinBlocks)
     stream(const uint4* kv, size_t v_offset, uint4* qo, int tiles_per_head, int tiles, int steps, int work,
-           bool exposed, int spill_vecs, uint4* scratch, unsigned long long* tile_start, unsigned* sm_of_cta,
-           float* sink) {
+           bool exposed, int spill_vecs, bool causal, int order, int* counter, uint4* scratch,
+           unsigned long long* tile_start, unsigned* sm_of_cta, float* sink) {
   constexpr int kStepVecs = Shape<kThreads, kKeys>::kStepVecs;
   constexpr int kRowVecs = kQueryRows * kDim * 2 / 16;  // one tile's Q (or O) in 16-byte pieces
   extern __shared__ uint4 buf[];  // two steps, then the tile's Q
   float acc = static_cast<float>(threadIdx.x);
   if (threadIdx.x == 0) sm_of_cta[blockIdx.x] = smid();
-  for (int t = blockIdx.x; t < tiles; t += gridDim.x) {
+  __shared__ int next_tile;
+  const bool dynamic = order >= 4;
+  order &= 3;
+  auto fetch = [&](int static_next) {  // the CTA's next tile, the same for all its threads
+    if (!dynamic) return static_next;
+    __syncthreads();
+    if (threadIdx.x == 0) next_tile = atomicAdd(counter, 1);
+    __syncthreads();
+    return next_tile;
+  };
+  for (int t = fetch(blockIdx.x); t < tiles; t = fetch(t + gridDim.x)) {
     if (threadIdx.x == 0) tile_start[t] = global_ns();
     // Step s of this head: K at k + s * k_stride, V at v_offset vectors further. Adjacent layout:
     // [K V] per step (stride a whole step, V right after K); split: all K, then all V.
     const size_t k_stride = v_offset == kStepVecs / 2 ? kStepVecs : kStepVecs / 2;
     const uint4* k = kv + static_cast<size_t>(t / tiles_per_head) * steps * k_stride;
+    // Causal: tile m (longest first with ORDER >= 1) streams the steps up to its diagonal,
+    // first to last or (ORDER 2) last to first.
+    const int m = order == 1 || order == 2 ? tiles_per_head - 1 - t % tiles_per_head : t % tiles_per_head;
+    const int n = causal ? ((m + 1) * kQueryRows + kKeys - 1) / kKeys : steps;
+    auto step_at = [&](int i) { return static_cast<size_t>(causal && order >= 2 ? n - 1 - i : i) * k_stride; };
     if (qo) {  // Q: one pass through L2, awaited before the first step (its rows feed every step)
       const uint4* q = qo + static_cast<size_t>(t) * kRowVecs;
       for (int v = threadIdx.x; v < kRowVecs; v += kThreads) __pipeline_memcpy_async(buf + 2 * kStepVecs + v, q + v, 16);
       __pipeline_commit();
       __pipeline_wait_prior(0);
     }
-    if (!exposed) load_step<kThreads, kKeys>(buf, k, k + v_offset);
-    for (int s = 0; s < steps; ++s) {
+    if (!exposed) load_step<kThreads, kKeys>(buf, k + step_at(0), k + step_at(0) + v_offset);
+    for (int s = 0; s < n; ++s) {
       if (exposed) {  // load this step now and wait for it: nothing in flight across steps
-        const uint4* ks = k + static_cast<size_t>(s) * k_stride;
+        const uint4* ks = k + step_at(s);
         load_step<kThreads, kKeys>(buf + (s & 1) * kStepVecs, ks, ks + v_offset);
         __pipeline_commit();
-      } else if (s + 1 < steps) {
-        const uint4* ks = k + static_cast<size_t>(s + 1) * k_stride;
+      } else if (s + 1 < n) {
+        const uint4* ks = k + step_at(s + 1);
         load_step<kThreads, kKeys>(buf + ((s + 1) & 1) * kStepVecs, ks, ks + v_offset);
       } else {
         __pipeline_commit();  // an empty group keeps wait_prior(1) meaning "step s has landed"
@@ -122,18 +144,21 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks)
 // Runs the kernel twice (warm-up, then timed); returns the timed launch's milliseconds.
 template <int kThreads, int kKeys, int kMinBlocks>
 float launch(int grid, int smem, const uint4* kv, size_t v_offset, uint4* qo, int tiles_per_head, int tiles, int steps, int work,
-             bool exposed, int spill_vecs, uint4* scratch, unsigned long long* starts, unsigned* sm_of_cta, float* sink) {
+             bool exposed, int spill_vecs, bool causal, int order, int* counter, uint4* scratch,
+             unsigned long long* starts, unsigned* sm_of_cta, float* sink) {
   auto* k = stream<kThreads, kKeys, kMinBlocks>;
   CK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
   cudaEvent_t e0, e1;
   CK(cudaEventCreate(&e0));
   CK(cudaEventCreate(&e1));
-  k<<<grid, kThreads, smem>>>(kv, v_offset, qo, tiles_per_head, tiles, steps, work, exposed, spill_vecs, scratch, starts,
-                               sm_of_cta, sink);
+  CK(cudaMemset(counter, 0, sizeof(int)));
+  k<<<grid, kThreads, smem>>>(kv, v_offset, qo, tiles_per_head, tiles, steps, work, exposed, spill_vecs, causal, order,
+                               counter, scratch, starts, sm_of_cta, sink);
   CK(cudaDeviceSynchronize());
+  CK(cudaMemset(counter, 0, sizeof(int)));
   CK(cudaEventRecord(e0));
-  k<<<grid, kThreads, smem>>>(kv, v_offset, qo, tiles_per_head, tiles, steps, work, exposed, spill_vecs, scratch, starts,
-                               sm_of_cta, sink);
+  k<<<grid, kThreads, smem>>>(kv, v_offset, qo, tiles_per_head, tiles, steps, work, exposed, spill_vecs, causal, order,
+                               counter, scratch, starts, sm_of_cta, sink);
   CK(cudaEventRecord(e1));
   CK(cudaDeviceSynchronize());
   float ms = 0;
@@ -144,8 +169,8 @@ float launch(int grid, int smem, const uint4* kv, size_t v_offset, uint4* qo, in
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 5 || argc > 9) {
-    fprintf(stderr, "usage: %s p|g HEADS SEQ WORK [QO [SPLIT [EXPOSED [SPILL]]]]\n", argv[0]);
+  if (argc < 5 || argc > 11) {
+    fprintf(stderr, "usage: %s p|g HEADS SEQ WORK [QO [SPLIT [EXPOSED [SPILL [CAUSAL [ORDER]]]]]]\n", argv[0]);
     return 2;
   }
   const char mode = argv[1][0];
@@ -155,6 +180,8 @@ int main(int argc, char** argv) {
   const bool exposed = argc >= 8 && atoi(argv[7]) != 0;
   const int spill_bytes = argc >= 9 ? atoi(argv[8]) : 0;
   const int spill_vecs = (spill_bytes + 15) / 16;
+  const bool causal = argc >= 10 && atoi(argv[9]) != 0;
+  const int order = argc >= 11 ? atoi(argv[10]) : 0;
   if ((mode != 'p' && mode != 'g') || heads < 1 || seq < kQueryRows || seq % kQueryRows || work < 0) {
     fprintf(stderr, "mode p or g, HEADS >= 1, SEQ a multiple of %d, WORK >= 0\n", kQueryRows);
     return 2;
@@ -181,13 +208,15 @@ int main(int argc, char** argv) {
   CK(cudaMalloc(&starts, tiles * sizeof(unsigned long long)));
   CK(cudaMalloc(&sm_of_cta, grid * sizeof(unsigned)));
   CK(cudaMalloc(&sink, static_cast<size_t>(grid) * threads * sizeof(float)));
+  int* counter;  // the dynamic scheduler's next tile
+  CK(cudaMalloc(&counter, sizeof(int)));
   uint4* scratch = nullptr;  // per CTA, per thread: four steps' spill slots
   if (spill_vecs > 0) CK(cudaMalloc(&scratch, static_cast<size_t>(grid) * 4 * spill_vecs * threads * 16));
   const size_t v_offset = split ? kv_bytes / 2 / 16 : static_cast<size_t>(step_bytes) / 2 / 16;  // in uint4
   // Two step buffers and Q; `g` padded to 100 KB so that exactly two CTAs fit an SM, as FA2's do.
   const int q_bytes = kQueryRows * kDim * 2;
-  const float ms = mode == 'p' ? launch<256, 128, 1>(grid, 2 * step_bytes + q_bytes, kv, v_offset, qo, tiles_per_head, tiles, steps, work, exposed, spill_vecs, scratch, starts, sm_of_cta, sink)
-                               : launch<128, 64, 2>(grid, 100 * 1024, kv, v_offset, qo, tiles_per_head, tiles, steps, work, exposed, spill_vecs, scratch, starts, sm_of_cta, sink);
+  const float ms = mode == 'p' ? launch<256, 128, 1>(grid, 2 * step_bytes + q_bytes, kv, v_offset, qo, tiles_per_head, tiles, steps, work, exposed, spill_vecs, causal, order, counter, scratch, starts, sm_of_cta, sink)
+                               : launch<128, 64, 2>(grid, 100 * 1024, kv, v_offset, qo, tiles_per_head, tiles, steps, work, exposed, spill_vecs, causal, order, counter, scratch, starts, sm_of_cta, sink);
   std::vector<unsigned long long> h_starts(tiles);
   std::vector<unsigned> h_sm(grid);
   CK(cudaMemcpy(h_starts.data(), starts, tiles * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
@@ -195,8 +224,8 @@ int main(int argc, char** argv) {
   unsigned long long t0 = h_starts[0];
   for (unsigned long long t : h_starts) t0 = t < t0 ? t : t0;
   printf("{\"mode\": \"%c\", \"heads\": %d, \"seq\": %d, \"work\": %d, \"qo\": %d, \"ctas\": %d, \"slots\": %d, "
-         "\"split\": %d, \"exposed\": %d, \"spill_bytes\": %d, \"kernel_ms\": %.4f, \"kv_bytes\": %zu, \"q_bytes\": %zu, \"step_keys\": %d, \"sm_of_cta\": [",
-         mode, heads, seq, work, with_qo ? 1 : 0, grid, mode == 'p' ? sms : 2 * sms, split ? 1 : 0, exposed ? 1 : 0, spill_vecs * 16, ms, kv_bytes, with_qo ? qo_bytes / 2 : 0, keys);
+         "\"split\": %d, \"exposed\": %d, \"spill_bytes\": %d, \"causal\": %d, \"order\": %d, \"kernel_ms\": %.4f, \"kv_bytes\": %zu, \"q_bytes\": %zu, \"step_keys\": %d, \"sm_of_cta\": [",
+         mode, heads, seq, work, with_qo ? 1 : 0, grid, mode == 'p' ? sms : 2 * sms, split ? 1 : 0, exposed ? 1 : 0, spill_vecs * 16, causal ? 1 : 0, order, ms, kv_bytes, with_qo ? qo_bytes / 2 : 0, keys);
   for (int i = 0; i < grid; ++i) printf("%s%u", i ? ", " : "", h_sm[i]);
   printf("], \"tile_start_ns\": [");
   for (int i = 0; i < tiles; ++i) printf("%s%llu", i ? ", " : "", h_starts[i] - t0);
