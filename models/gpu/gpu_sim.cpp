@@ -498,6 +498,7 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
                                  totals.kv_bytes_streamed / l2.bandwidth_bytes_per_s,
                                  (totals.q_bytes + totals.out_bytes) / hw.dram().bandwidth_bytes_per_s, 1e-6});
   const double bucket_s = std::clamp(est_s / 4000.0, 1e-9, 1e-5);
+  const int per_sm = std::min(kernel.ctas_per_sm, gpu.max_ctas_per_sm);  // resident CTAs per SM
 
   const int64_t streams = s.batch * s.kv_heads;
   // One timing run; with the partitioned L2 replay, possibly a second one with its misses.
@@ -512,7 +513,6 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
     std::vector<int> active(static_cast<size_t>(hw.units), 0);
     memory = std::make_unique<MemorySystem>("memory", ctx, bucket_s, streams, route);
     std::vector<std::unique_ptr<CtaSlot>> slots;
-    const int per_sm = std::min(kernel.ctas_per_sm, gpu.max_ctas_per_sm);
     // Slot k*SMs + sm: the first wave puts one CTA on every SM before doubling up.
     for (int k = 0; k < per_sm; ++k) {
       for (int sm = 0; sm < hw.units; ++sm) {
@@ -534,8 +534,7 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   // Two passes where tiles are re-read and the footprint can outgrow an L2 partition.
   const double footprint_bytes = static_cast<double>(streams) * 2.0 * s.kv_len * ctx.head_bytes + totals.q_bytes +
                                  totals.out_bytes;
-  const int64_t slots = int64_t{std::min(kernel.ctas_per_sm, gpu.max_ctas_per_sm)} * hw.units;
-  const L2StackParams edge = spill_reduced(gpu, kernel, slots, totals);
+  const L2StackParams edge = spill_reduced(gpu, kernel, int64_t{per_sm} * hw.units, totals);
   const bool lru_l2 = gpu.l2_lru && cache_level && shared_tiles && footprint_bytes > edge.ramp_start_bytes();
   std::unique_ptr<L2StackReplay> record;
   L2ReplayResult replayed;

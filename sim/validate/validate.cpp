@@ -85,6 +85,45 @@ std::map<std::string, std::vector<const CaseResult*>> by_family(const std::vecto
   return out;
 }
 
+// Cases with Nsight Compute DRAM bytes: how many the model has within `target`, the median and
+// the worst relative error of the total (reads + writes).
+nlohmann::ordered_json dram_stats(const std::vector<CaseResult>& cases, double target) {
+  std::vector<double> errs;
+  int64_t within = 0;
+  double worst = 0;
+  std::string worst_id;
+  for (const CaseResult& c : cases) {
+    if (!c.skipped.empty() || !(c.measured.dram_bytes > 0) || c.predicted_dram_bytes < 0) continue;
+    const double e = (c.predicted_dram_bytes - c.measured.dram_bytes) / c.measured.dram_bytes;
+    errs.push_back(std::fabs(e));
+    within += std::fabs(e) <= target;
+    if (std::fabs(e) > std::fabs(worst)) {
+      worst = e;
+      worst_id = c.measured.case_id;
+    }
+  }
+  double median = 0;
+  if (!errs.empty()) {
+    std::sort(errs.begin(), errs.end());
+    const size_t m = errs.size() / 2;
+    median = errs.size() % 2 ? errs[m] : 0.5 * (errs[m - 1] + errs[m]);
+  }
+  return {{"cases", static_cast<int64_t>(errs.size())}, {"within_target", within}, {"target", target},
+          {"median_abs_error", median}, {"worst_error", worst}, {"worst_case", worst_id}};
+}
+
+// One line on the DRAM bytes; "" when no case has them.
+std::string dram_summary_line(const ValidationReport& rep) {
+  if (!rep.summary.contains("dram") || rep.summary["dram"]["cases"].get<int64_t>() == 0) return "";
+  const auto& d = rep.summary["dram"];
+  char line[512];
+  std::snprintf(line, sizeof line, "DRAM bytes: %lld of %lld kernels within %.0f%%, median |error| %.1f%%, worst %+.1f%% (%s); reported, not gated",
+                static_cast<long long>(d["within_target"].get<int64_t>()), static_cast<long long>(d["cases"].get<int64_t>()),
+                100 * d["target"].get<double>(), 100 * d["median_abs_error"].get<double>(), 100 * d["worst_error"].get<double>(),
+                d["worst_case"].get<std::string>().c_str());
+  return line;
+}
+
 }  // namespace
 
 std::string attnsim_kernel_for(const std::string& k) {
@@ -122,37 +161,6 @@ ErrorStats error_stats(const std::vector<const CaseResult*>& cases) {
   st.spearman = st.n > 1 ? pearson(ranks(p), ranks(m)) : 0;
   return st;
 }
-
-namespace {
-
-// Cases with Nsight Compute DRAM bytes: how many the model has within `target`, the median and
-// the worst relative error of the total (reads + writes).
-nlohmann::ordered_json dram_stats(const std::vector<CaseResult>& cases, double target) {
-  std::vector<double> errs;
-  int64_t within = 0;
-  double worst = 0;
-  std::string worst_id;
-  for (const CaseResult& c : cases) {
-    if (!c.skipped.empty() || !(c.measured.dram_bytes > 0) || c.predicted_dram_bytes < 0) continue;
-    const double e = (c.predicted_dram_bytes - c.measured.dram_bytes) / c.measured.dram_bytes;
-    errs.push_back(std::fabs(e));
-    within += std::fabs(e) <= target;
-    if (std::fabs(e) > std::fabs(worst)) {
-      worst = e;
-      worst_id = c.measured.case_id;
-    }
-  }
-  double median = 0;
-  if (!errs.empty()) {
-    std::sort(errs.begin(), errs.end());
-    const size_t m = errs.size() / 2;
-    median = errs.size() % 2 ? errs[m] : 0.5 * (errs[m - 1] + errs[m]);
-  }
-  return {{"cases", static_cast<int64_t>(errs.size())}, {"within_target", within}, {"target", target},
-          {"median_abs_error", median}, {"worst_error", worst}, {"worst_case", worst_id}};
-}
-
-}  // namespace
 
 ValidationReport run_validation(const ValidateOptions& opt, const Targets& targets) {
   std::vector<MeasuredCase> measured;
@@ -300,22 +308,6 @@ ValidationReport run_validation(const ValidateOptions& opt, const Targets& targe
   report.summary["dram"] = dram_stats(report.cases, targets.dram_error);
   return report;
 }
-
-namespace {
-
-// One line on the DRAM bytes; "" when no case has them.
-std::string dram_summary_line(const ValidationReport& rep) {
-  if (!rep.summary.contains("dram") || rep.summary["dram"]["cases"].get<int64_t>() == 0) return "";
-  const auto& d = rep.summary["dram"];
-  char line[512];
-  std::snprintf(line, sizeof line, "DRAM bytes: %lld of %lld kernels within %.0f%%, median |error| %.1f%%, worst %+.1f%% (%s); reported, not gated",
-                static_cast<long long>(d["within_target"].get<int64_t>()), static_cast<long long>(d["cases"].get<int64_t>()),
-                100 * d["target"].get<double>(), 100 * d["median_abs_error"].get<double>(), 100 * d["worst_error"].get<double>(),
-                d["worst_case"].get<std::string>().c_str());
-  return line;
-}
-
-}  // namespace
 
 std::string render_validation_text(const ValidationReport& rep) {
   std::ostringstream out;

@@ -25,6 +25,8 @@ import statistics
 import subprocess
 import sys
 
+import standalone
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 # (mode, heads, sequence, FMAs per thread per step): 128k and 64k at 4 heads as in the long probes,
 # at several paces; 16k at 16 heads, where cuDNN reads 1.10x its compulsory bytes.
@@ -65,9 +67,7 @@ def ncu_metrics(exe, cfg):
 
 def run(out):
     os.makedirs(out, exist_ok=True)
-    exe = os.path.join(out, "kv_stream_drift")
-    subprocess.run(["nvcc", "-O3", "-arch=sm_90", "-o", exe, os.path.join(HERE, "microbench", "kv_stream_drift.cu")],
-                   check=True)
+    exe = standalone.build(out, "kv_stream_drift")
     with open(os.path.join(out, "kv_stream_drift.jsonl"), "w") as f:
         for cfg in CONFIGS:
             rec = json.loads(subprocess.run([exe, *map(str, cfg)], check=True, capture_output=True, text=True).stdout)
@@ -75,10 +75,7 @@ def run(out):
             f.write(json.dumps(rec) + "\n")
             print("ran", cfg, "%.1f ms" % rec["kernel_ms"], flush=True)
     os.remove(exe)
-    gpu = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,clocks.sm,clocks.max.sm", "--format=csv"],
-                         capture_output=True, text=True).stdout
-    with open(os.path.join(out, "kv_stream_drift_gpu.txt"), "w") as f:
-        f.write(gpu)
+    standalone.write_gpu_info(os.path.join(out, "kv_stream_drift_gpu.txt"))
 
 
 def summarize(path):

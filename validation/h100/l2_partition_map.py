@@ -19,21 +19,17 @@ import statistics
 import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import standalone
+
 
 
 def run(out):
     os.makedirs(out, exist_ok=True)
-    exe = os.path.join(out, "l2_partition_map")
-    subprocess.run(["nvcc", "-O3", "-arch=sm_90", "-o", exe, os.path.join(HERE, "microbench", "l2_partition_map.cu")],
-                   check=True)
+    exe = standalone.build(out, "l2_partition_map")
     with open(os.path.join(out, "l2_partition_map.jsonl"), "w") as f:
         subprocess.run([exe], check=True, stdout=f)
     os.remove(exe)
-    gpu = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,clocks.sm,clocks.max.sm", "--format=csv"],
-                         capture_output=True, text=True).stdout
-    with open(os.path.join(out, "l2_partition_map_gpu.txt"), "w") as f:
-        f.write(gpu)
+    standalone.write_gpu_info(os.path.join(out, "l2_partition_map_gpu.txt"))
 
 
 def summarize(path):
