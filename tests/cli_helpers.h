@@ -62,8 +62,10 @@ struct CliResult {
   std::string out, err;
 };
 
-inline CliResult run_cli(const std::vector<std::string>& args, const fs::path& scratch) {
-  std::string cmd = shell_quote(ATTNSIM_CLI);
+// Runs `program` (default: the attnsim CLI) with `args`.
+inline CliResult run_cli(const std::vector<std::string>& args, const fs::path& scratch,
+                         const std::string& program = ATTNSIM_CLI) {
+  std::string cmd = shell_quote(program);
   for (const auto& a : args) cmd += " " + shell_quote(a);
   const fs::path out = scratch / "stdout.txt", err = scratch / "stderr.txt";
   cmd += " >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string()) + " </dev/null";

@@ -9,6 +9,7 @@
 #include <tuple>
 #include <vector>
 
+#include "cli_helpers.h"
 #include "models/gpu/gpu_params.h"
 #include "models/gpu/gpu_sim.h"
 #include "models/gpu/l2_replay.h"
@@ -22,6 +23,7 @@
 #include "error_helpers.h"
 
 using namespace attnsim;
+using namespace attnsim_test;
 using attnsim_test::error_of;
 using Catch::Matchers::Contains;
 
@@ -192,6 +194,34 @@ TEST_CASE("the L2 model against the measured K/V streaming microbenchmark", "[l2
     ++checked;
   }
   CHECK(checked == 6);
+}
+
+TEST_CASE("attnsim_l2_replay: a measured timeline through the L2 model, re-reads near and far", "[l2][tools]") {
+  // Four 64 KB tiles read twice by an SM on partition 0 (validation/tools/l2_replay_trace.cpp, the
+  // H100 config: two 25 MB partitions, 8.7 MB ramp). Back to back, the second read hits; with
+  // 100 MB of Q loads between, it misses in the near partition (which holds all of it) and in the
+  // far one (which holds its home half, 50 MB), so DRAM serves both reads.
+  CliDir dir;
+  const std::string reads = "c 0 1e-6 0 0 0 4\nc 2e-6 3e-6 0 0 0 4\n";
+  write_text(dir.file("near.txt"), "kv 1 4 65536\n" + reads);
+  write_text(dir.file("flushed.txt"), "kv 1 4 65536\nc 0 1e-6 0 0 0 4\nf 1.5e-6 100000000 0 0\nc 2e-6 3e-6 0 0 0 4\n");
+  const std::string hw = resolve_hw_path("h100-sxm");
+  CliResult r = run_cli({hw, dir.file("near.txt")}, dir.path, ATTNSIM_L2_REPLAY);
+  REQUIRE(r.rc == 0);
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  CHECK(j["kv_miss_bytes"].get<double>() == 4 * 65536.0);
+  CHECK(j["kv_tile_reads"].get<double>() == 8);
+  r = run_cli({hw, dir.file("flushed.txt")}, dir.path, ATTNSIM_L2_REPLAY);
+  REQUIRE(r.rc == 0);
+  j = nlohmann::json::parse(r.out);
+  CHECK(j["kv_miss_bytes"].get<double>() == 8 * 65536.0);
+  CHECK(j["q_bytes"].get<double>() == 1e8);
+  // A bad record is one line on stderr and exit 1.
+  write_text(dir.file("bad.txt"), "kv 1 4 65536\nc 0 1e-6 0 0 2 4\n");
+  r = run_cli({hw, dir.file("bad.txt")}, dir.path, ATTNSIM_L2_REPLAY);
+  CHECK(r.rc == 1);
+  CHECK(count_lines(r.err) == 1);
+  CHECK(r.err.find("bad chunk line") != std::string::npos);
 }
 
 TEST_CASE("forked map: outputs in job order whatever the workers, a job's error comes back", "[jobs]") {

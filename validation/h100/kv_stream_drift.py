@@ -4,6 +4,9 @@
     python3 validation/h100/kv_stream_drift.py --out DIR        (on the GPU machine: builds and runs
                                                                  microbench/kv_stream_drift.cu, plain
                                                                  and under Nsight Compute)
+    python3 validation/h100/kv_stream_drift.py --trace DIR      (on the GPU machine: TRACED kernels
+                                                                 with each tile's SM and step times,
+                                                                 for kv_stream_replay.py)
     python3 validation/h100/kv_stream_drift.py --summarize FILE  (prints drift and reads per round)
     python3 validation/h100/kv_stream_drift.py --compare FILE [--attnsim build/attnsim]
                                                                 (attnsim on the same kernels:
@@ -50,13 +53,27 @@ CONFIGS = [("p", 4, 131072, 0, 0), ("p", 4, 131072, 300, 0), ("p", 4, 131072, 80
            ("p", 4, 65536, 800, 1, 1, 0, 0, 1, 6), ("p", 4, 131072, 800, 1, 1, 0, 0, 1, 4),
            ("p", 4, 131072, 800, 1, 1, 0, 0, 1, 5), ("p", 4, 131072, 800, 1, 1, 0, 0, 1, 6),
            ("g", 4, 65536, 800, 1, 1, 0, 0, 1, 3), ("g", 4, 131072, 800, 1, 1, 0, 0, 1, 3)]
+# Kernels whose timeline is recorded (--trace): the model's causal schedule (persistent, dynamic,
+# grid order) and the non-causal persistent and FA2-shaped kernels at 64k and 128k, arithmetic- and
+# memory-paced.
+# `--set bulk`: mode b (bulk copies, as cuDNN loads K/V) at four paces, beside p and g again (the
+# first set's memory-paced p and g 128k differed between launches).
+TRACED = {"base": [("p", 4, 65536, 800, 1, 1, 0, 0, 1, 4), ("p", 4, 131072, 800, 1, 1, 0, 0, 1, 4),
+                   ("p", 4, 65536, 800, 1, 1), ("p", 4, 131072, 800, 1, 1), ("p", 4, 131072, 0, 1, 1),
+                   ("g", 4, 65536, 800, 1, 1), ("g", 4, 131072, 800, 1, 1), ("g", 4, 65536, 800, 1, 1, 0, 0, 1, 3)],
+          "bulk": [("b", 4, 131072, 0, 1, 1), ("b", 4, 131072, 150, 1, 1), ("b", 4, 131072, 300, 1, 1),
+                   ("b", 4, 131072, 800, 1, 1), ("b", 4, 65536, 0, 1, 1), ("b", 16, 16384, 0, 1, 1),
+                   ("p", 4, 131072, 0, 1, 1), ("g", 4, 131072, 800, 1, 1), ("p", 4, 65536, 800, 1, 1, 0, 0, 1, 4)]}
 METRICS = ["gpu__time_duration.sum", "dram__bytes_read.sum", "dram__bytes_write.sum", "lts__t_sectors_srcunit_ltcfabric.sum"]
 
 
-def ncu_metrics(exe, cfg):
-    """Nsight Compute counts of the measured (second) launch."""
+def ncu_metrics(exe, cfg, record=None):
+    """Nsight Compute counts of the measured (second) launch; with `record`, that launch's own JSON
+    line is merged into it (a traced run: its timeline and its bytes then come from one launch)."""
     out = subprocess.run(["ncu", "--clock-control", "none", "--metrics", ",".join(METRICS), "--csv",
                           "--print-units", "base", exe, *map(str, cfg)], capture_output=True, text=True).stdout
+    if record is not None:
+        record.update(json.loads(next(ln for ln in out.splitlines() if ln.startswith("{"))))
     rows = list(csv.DictReader(ln for ln in out.splitlines() if ln.startswith('"')))
     last = max(int(r["ID"]) for r in rows)
     vals = {r["Metric Name"]: float(r["Metric Value"].replace(",", "")) for r in rows if int(r["ID"]) == last}
@@ -65,13 +82,23 @@ def ncu_metrics(exe, cfg):
             "l2_fabric_bytes": 32 * vals["lts__t_sectors_srcunit_ltcfabric.sum"]}
 
 
-def run(out):
+def trace_name(cfg):
+    return "trace_" + "_".join(map(str, cfg)) + ".json"
+
+
+def run(out, configs=CONFIGS, traced=False):
     os.makedirs(out, exist_ok=True)
     exe = standalone.build(out, "kv_stream_drift")
-    with open(os.path.join(out, "kv_stream_drift.jsonl"), "w") as f:
-        for cfg in CONFIGS:
-            rec = json.loads(subprocess.run([exe, *map(str, cfg)], check=True, capture_output=True, text=True).stdout)
-            rec.update(ncu_metrics(exe, cfg))
+    name = "kv_stream_traced.jsonl" if traced else "kv_stream_drift.jsonl"
+    with open(os.path.join(out, name), "w") as f:
+        for cfg in configs:
+            if traced:  # the timeline of the launch Nsight Compute measured
+                rec = {"trace_file": trace_name(cfg), "timeline": "the launch Nsight Compute measured"}
+                full = list(cfg) + [0] * (10 - len(cfg)) + [os.path.join(out, trace_name(cfg))]
+                rec.update(ncu_metrics(exe, full, rec))
+            else:
+                rec = json.loads(subprocess.run([exe, *map(str, cfg)], check=True, capture_output=True, text=True).stdout)
+                rec.update(ncu_metrics(exe, cfg))
             f.write(json.dumps(rec) + "\n")
             print("ran", cfg, "%.1f ms" % rec["kernel_ms"], flush=True)
     os.remove(exe)
@@ -100,42 +127,48 @@ def summarize(path):
                  kv_reads_per_head / rounds_per_head, r["l2_fabric_bytes"] / 1e6))
 
 
-def compare(path, attnsim):
-    """attnsim's DRAM reads for the Q/O configurations (attnsim's kernels always move Q and O)."""
+def attnsim_kv_reads(r, attnsim):
+    """attnsim on one measured configuration: (K/V reads in multiples of the K/V bytes, ms)."""
     import tempfile
 
     root = os.path.dirname(os.path.dirname(HERE))
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as w:
+        w.write("name: stream\nbatch: 1\nq_heads: %d\nkv_heads: %d\nhead_dim: 128\nphase: prefill\n"
+                "q_len: %d\nkv_len: %d\ndtype: bf16\npattern:\n  name: %s\nseed: 1\n"
+                % (r["heads"], r["heads"], r["seq"], r["seq"], "causal" if r.get("causal") else "dense"))
+    kernel = os.path.join(HERE, "microbench", "kernels", "stream_%s.yaml" % r["mode"])
+    out = subprocess.run([attnsim, "run", "--hw", "h100-sxm", "-w", w.name, "--kernel", kernel, "--no-check", "-q",
+                          "--json"], check=True, capture_output=True, text=True, cwd=root).stdout
+    os.remove(w.name)
+    m = json.loads(out)
+    return (m["traffic"]["hbm"]["read_bytes"] - r["q_bytes"]) / r["kv_bytes"], m["timing"]["latency_s"] * 1e3
+
+
+def compare(path, attnsim):
+    """attnsim's DRAM reads for the Q/O configurations (attnsim's kernels always move Q and O)."""
     print("%-44s %10s %10s %14s %14s %7s" % ("kernel", "GPU ms", "attnsim ms", "GPU K/V reads", "attnsim K/V", "error"))
     for line in open(path):
         r = json.loads(line)
-        if not r.get("qo"):
-            continue
+        if not r.get("qo") or r["mode"] == "b":
+            continue  # attnsim's kernels always move Q and O; mode b has no attnsim kernel yet
         causal = bool(r.get("causal"))
         if causal and (r.get("order") != 4 or r["mode"] != "p"):
             continue  # attnsim hands persistent CTAs their tiles in grid order, keys first to last
-        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as w:
-            w.write("name: stream\nbatch: 1\nq_heads: %d\nkv_heads: %d\nhead_dim: 128\nphase: prefill\n"
-                    "q_len: %d\nkv_len: %d\ndtype: bf16\npattern:\n  name: %s\nseed: 1\n"
-                    % (r["heads"], r["heads"], r["seq"], r["seq"], "causal" if causal else "dense"))
-        kernel = os.path.join(HERE, "microbench", "kernels", "stream_%s.yaml" % r["mode"])
-        out = subprocess.run([attnsim, "run", "--hw", "h100-sxm", "-w", w.name, "--kernel", kernel, "--no-check", "-q",
-                              "--json"], check=True, capture_output=True, text=True, cwd=root).stdout
-        os.remove(w.name)
-        m = json.loads(out)
+        model, model_ms = attnsim_kv_reads(r, attnsim)
         gpu = (r["dram_read_bytes"] - r["q_bytes"]) / r["kv_bytes"]
-        model = (m["traffic"]["hbm"]["read_bytes"] - r["q_bytes"]) / r["kv_bytes"]
         print("%-44s %10.1f %10.1f %13.2fx %13.2fx %+6.1f%%" % (
             "%s %dk %d heads%s%s%s%s" % (r["mode"], r["seq"] // 1024, r["heads"], ", causal" if causal else "",
                                      ", split" if r.get("split") else "",
                                      ", waits" if r.get("exposed") else "",
                                      ", spills %d B" % r["spill_bytes"] if r.get("spill_bytes") else ""),
-            r["kernel_ms"],
-            m["timing"]["latency_s"] * 1e3, gpu, model, 100 * (model / gpu - 1)))
+            r["kernel_ms"], model_ms, gpu, model, 100 * (model / gpu - 1)))
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out")
+    ap.add_argument("--trace")
+    ap.add_argument("--set", default="base", choices=sorted(TRACED))
     ap.add_argument("--summarize")
     ap.add_argument("--compare")
     ap.add_argument("--attnsim", default=os.path.join(os.path.dirname(os.path.dirname(HERE)), "build", "attnsim"))
@@ -146,8 +179,10 @@ def main():
         compare(a.compare, a.attnsim)
     elif a.out:
         run(a.out)
+    elif a.trace:
+        run(a.trace, TRACED[a.set], traced=a.set)
     else:
-        ap.error("--out DIR, --summarize FILE or --compare FILE")
+        ap.error("--out DIR, --trace DIR, --summarize FILE or --compare FILE")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Is the L2 model wrong, or the schedule it is given? (issue 4: DRAM bytes of long prefill)
+
+    python3 validation/h100/kv_stream_replay.py [FILE] [--attnsim-dir build]
+
+FILE (default data/micro/traced/base/kv_stream_traced.jsonl) holds K/V streaming kernels traced on the
+H100 by `kv_stream_drift.py --trace`: each tile's SM and the time of every 16th step. For each kernel
+this prints three K/V read counts, in multiples of the compulsory K/V bytes:
+  * GPU: Nsight Compute's DRAM reads less Q;
+  * timeline: attnsim's partitioned L2 (models/gpu/l2_replay.h, the h100-sxm config) replaying the
+    *measured* timeline: each tile on its SM's measured partition (data/micro/l2_partition_map.jsonl),
+    its steps spread evenly between the recorded checkpoints, each step's load issued one step
+    before the step (the kernel's two-stage pipeline);
+  * attnsim: the whole model, with its own schedule (microbench/kernels/stream_{p,g}.yaml).
+Where timeline matches GPU and attnsim does not, the schedule is what the model gets wrong; where
+timeline is off too, the cache.
+"""
+import argparse
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import l2_partition_map
+from kv_stream_drift import attnsim_kv_reads
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+QUERY_ROWS, HEAD_BYTES_PER_KEY = 128, 2 * 128 * 2  # K and V rows of d = 128, bf16
+
+
+def timeline(r, trace, side_of_sm, out):
+    """Writes the attnsim_l2_replay timeline of one traced kernel."""
+    keys = r["step_keys"]
+    tiles_per_head = r["seq"] // QUERY_ROWS
+    steps_per_head = r["seq"] // keys
+    every = trace["every"]
+    tile_bytes = keys * HEAD_BYTES_PER_KEY
+    q_bytes = QUERY_ROWS * HEAD_BYTES_PER_KEY // 2
+    out.write("kv %d %d %d\n" % (r["heads"], steps_per_head, tile_bytes))
+    for t, (marks, sm) in enumerate(zip(trace["t"], trace["tile_sm"])):
+        side = side_of_sm[sm]
+        head, m = divmod(t, tiles_per_head)
+        n = ((m + 1) * QUERY_ROWS + keys - 1) // keys if r.get("causal") else steps_per_head
+        descending = r.get("causal") and (r.get("order", 0) & 3) >= 2
+        start = r["tile_start_ns"][t] * 1e-9
+        if r.get("qo"):
+            out.write("f %.9e %d 0 %d\n" % (start, q_bytes, side))
+        # Checkpoint k is step k * every landing; the step's load went out one step earlier.
+        for k in range(len(marks) - 1):
+            first, count = k * every, min(every, n - k * every)
+            step_s = (marks[k + 1] - marks[k]) * 1e-9 / count
+            t0 = marks[k] * 1e-9 - (step_s if k else min(step_s, marks[0] * 1e-9 - start))
+            t1 = t0 + count * step_s
+            block = n - first - count if descending else first
+            # attnsim reads a descending chunk's tiles last to first; this writes them ascending,
+            # which differs only within one 16-step chunk.
+            out.write("c %.9e %.9e %d %d %d %d\n" % (t0, t1, head, side, block, count))
+        if r.get("qo"):
+            out.write("f %.9e %d 1 %d\n" % (marks[-1] * 1e-9, q_bytes, side))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("file", nargs="?", default=os.path.join(HERE, "data", "micro", "traced", "base", "kv_stream_traced.jsonl"))
+    ap.add_argument("--attnsim-dir", default=os.path.join(ROOT, "build"))
+    a = ap.parse_args()
+    tool = os.path.join(a.attnsim_dir, "validation", "tools", "attnsim_l2_replay")
+    subprocess.run(["cmake", "--build", a.attnsim_dir, "--target", "attnsim_l2_replay"], check=True,
+                   stdout=subprocess.DEVNULL)
+    rows, _ = l2_partition_map.read(os.path.join(HERE, "data", "micro", "l2_partition_map.jsonl"))
+    side_of_sm = l2_partition_map.sm_sides(rows)
+    hw = os.path.join(ROOT, "hw-configs", "h100-sxm.yaml")
+    print("%-40s %8s %10s %10s %10s" % ("kernel (K/V reads per head)", "ncu ms", "GPU", "timeline", "attnsim"))
+    for line in open(a.file):
+        r = json.loads(line)
+        path = os.path.join(os.path.dirname(a.file), r["trace_file"])
+        trace = json.load(gzip.open(path + ".gz") if os.path.exists(path + ".gz") else open(path))
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+            timeline(r, trace, side_of_sm, f)
+        rep = json.loads(subprocess.run([tool, hw, f.name], check=True, capture_output=True, text=True).stdout)
+        os.remove(f.name)
+        gpu = (r["dram_read_bytes"] - r["q_bytes"]) / r["kv_bytes"]
+        replayed = rep["kv_miss_bytes"] / r["kv_bytes"]
+        # attnsim has kernels for modes p and g only (microbench/kernels/); its persistent CTAs take
+        # causal tiles in grid order, keys first to last (ORDER 4).
+        kernel_ok = r["mode"] in ("p", "g") and (not r.get("causal") or (r["mode"], r.get("order")) == ("p", 4))
+        model = "%9.2fx" % attnsim_kv_reads(r, os.path.join(a.attnsim_dir, "attnsim"))[0] if kernel_ok else "%10s" % "-"
+        name = "%s %dk %d heads work %d%s" % (r["mode"], r["seq"] // 1024, r["heads"], r["work"],
+                                              ", causal order %d" % r["order"] if r.get("causal") else "")
+        print("%-40s %8.1f %9.2fx %9.2fx %s" % (name, r.get("ncu_time_us", 0) / 1e3, gpu, replayed, model), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

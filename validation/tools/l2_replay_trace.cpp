@@ -1,0 +1,85 @@
+// Replays a measured kernel timeline through attnsim's partitioned L2 model (models/gpu/l2_replay.h)
+// and prints the DRAM bytes it predicts, so that the cache model can be checked apart from the
+// timing model's schedule (issue 4; validation/h100/kv_stream_replay.py writes the timelines from
+// the traced K/V streaming microbenchmark).
+//
+//   attnsim_l2_replay HW_CONFIG TIMELINE
+//
+// TIMELINE is text, one record per line:
+//   kv STREAMS TILES_PER_STREAM TILE_BYTES       (first line)
+//   c T0_S T1_S STREAM SIDE FIRST N             (N tiles FIRST, FIRST + 1, ... read evenly over [T0, T1))
+//   f T_S BYTES STORE SIDE                      (a Q load, STORE 0, or an O store, STORE 1)
+// SIDE is the L2 partition of the SM that runs it. Prints one JSON line: the K/V bytes that miss
+// to DRAM, the loads that pass once (Q) and the stored bytes still in L2 at the end.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "models/gpu/gpu_params.h"
+#include "models/gpu/l2_replay.h"
+#include "sim/core/error.h"
+#include "sim/hw/hw_spec.h"
+
+using namespace attnsim;
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::cerr << "usage: " << argv[0] << " HW_CONFIG TIMELINE\n";
+    return 2;
+  }
+  try {
+    const HwSpec hw = load_hw_spec(argv[1]);
+    const GpuParams& gpu = hw.params<GpuParams>();
+    if (!gpu.l2_lru) throw Error(hw.name + " has no partitioned L2 (l2_partitions etc.)");
+    std::ifstream in(argv[2]);
+    if (!in) throw Error(std::string("cannot read ") + argv[2]);
+    std::string tag;
+    int64_t streams = 0, tiles = 0;
+    double tile_bytes = 0;
+    if (!(in >> tag >> streams >> tiles >> tile_bytes) || tag != "kv") throw Error("the timeline must start with 'kv'");
+    L2StackReplay replay(streams, tiles, 1.0);
+    std::vector<uint32_t> blocks(static_cast<size_t>(tiles));
+    for (int64_t k = 0; k < tiles; ++k) blocks[static_cast<size_t>(k)] = static_cast<uint32_t>(k);
+    // Each SIDE stands for the first SM of its run, so that the replay puts it on that partition.
+    const auto sm_of = [&](int side) { return static_cast<uint32_t>(side * gpu.l2_partition_sm_run); };
+    int64_t id = 0;
+    double q_bytes = 0;
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) {
+      std::istringstream ls(line);
+      ls >> tag;
+      if (tag == "c") {
+        L2Chunk c;
+        int side = 0;
+        int64_t first = 0, n = 0;
+        ls >> c.t0_s >> c.t1_s >> c.stream >> side >> first >> n;
+        if (!ls || first < 0 || n < 1 || first + n > tiles || n > 65535) throw Error("bad chunk line: " + line);
+        c.blocks = blocks.data() + first;
+        c.n = static_cast<uint16_t>(n);
+        c.sm = static_cast<uint16_t>(sm_of(side));
+        replay.chunk(id++, c);
+      } else if (tag == "f") {
+        double t = 0, bytes = 0;
+        int store = 0, side = 0;
+        ls >> t >> bytes >> store >> side;
+        if (!ls) throw Error("bad fill line: " + line);
+        replay.fill(t, bytes, store != 0, sm_of(side));
+        if (!store) q_bytes += bytes;
+      } else if (!tag.empty()) {
+        throw Error("unknown record '" + tag + "'");
+      }
+    }
+    const L2ReplayResult r = replay.replay({gpu.l2_partitions, gpu.l2_partition_sm_run, gpu.l2_partition},
+                                           std::vector<double>(static_cast<size_t>(tiles), tile_bytes));
+    std::printf("{\"kv_miss_bytes\": %.0f, \"q_bytes\": %.0f, \"dirty_end_bytes\": %.0f, \"kv_tile_reads\": %.0f}\n",
+                r.total_miss_bytes, q_bytes, r.dirty_end_bytes, r.total_tiles);
+  } catch (const std::exception& e) {
+    std::cerr << "attnsim_l2_replay: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
