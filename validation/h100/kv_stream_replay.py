@@ -2,6 +2,7 @@
 """Is the L2 model wrong, or the schedule it is given? (issue 4: DRAM bytes of long prefill)
 
     python3 validation/h100/kv_stream_replay.py [FILE] [--attnsim-dir build]
+    python3 validation/h100/kv_stream_replay.py --pace [FILE]   (step time per SM group)
 
 FILE (default data/micro/traced/base/kv_stream_traced.jsonl) holds K/V streaming kernels traced on the
 H100 by `kv_stream_drift.py --trace`: each tile's SM and the time of every 16th step. For each kernel
@@ -14,7 +15,11 @@ this prints three K/V read counts, in multiples of the compulsory K/V bytes:
   * attnsim: the whole model, with its own schedule (microbench/kernels/stream_{p,g}.yaml).
 Where timeline matches GPU and attnsim does not, the schedule is what the model gets wrong; where
 timeline is off too, the cache.
+
+--pace prints, for the persistent non-causal kernels, the median step time of each partition's SMs
+and of the SMs more than 10% faster than the median SM (all SMs run identical tiles).
 """
+import statistics
 import argparse
 import gzip
 import json
@@ -62,16 +67,40 @@ def timeline(r, trace, side_of_sm, out):
             out.write("f %.9e %d 1 %d\n" % (marks[-1] * 1e-9, q_bytes, side))
 
 
+def pace(path, side_of_sm):
+    for line in open(path):
+        r = json.loads(line)
+        if r["mode"] == "g" or r.get("causal"):
+            continue
+        trace = json.load(gzip.open(os.path.join(os.path.dirname(path), r["trace_file"] + ".gz")))
+        per_sm = {}  # SM -> median step time (us) over its tiles, leaving out each CTA's first and last
+        for sm in set(trace["tile_sm"]):
+            tiles = [m for m, s in zip(trace["t"], trace["tile_sm"]) if s == sm][1:-1] or \
+                [m for m, s in zip(trace["t"], trace["tile_sm"]) if s == sm]
+            per_sm[sm] = statistics.median((m[-1] - m[0]) / 1e3 / (trace["every"] * (len(m) - 1)) for m in tiles)
+        mid = statistics.median(per_sm.values())
+        fast = sorted(sm for sm, x in per_sm.items() if x < 0.9 * mid)
+        groups = {"side %d" % side: [x for sm, x in per_sm.items() if side_of_sm[sm] == side and sm not in fast]
+                  for side in (0, 1)}
+        groups["fast"] = [per_sm[sm] for sm in fast]
+        print("%s %dk %d heads work %d: median step %s; fast SMs %s" % (
+            r["mode"], r["seq"] // 1024, r["heads"], r["work"],
+            ", ".join("%s %.2f us (%d SMs)" % (k, statistics.median(v), len(v)) for k, v in groups.items() if v), fast))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("file", nargs="?", default=os.path.join(HERE, "data", "micro", "traced", "base", "kv_stream_traced.jsonl"))
     ap.add_argument("--attnsim-dir", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--pace", action="store_true")
     a = ap.parse_args()
+    rows, _ = l2_partition_map.read(os.path.join(HERE, "data", "micro", "l2_partition_map.jsonl"))
+    side_of_sm = l2_partition_map.sm_sides(rows)
+    if a.pace:
+        return pace(a.file, side_of_sm)
     tool = os.path.join(a.attnsim_dir, "validation", "tools", "attnsim_l2_replay")
     subprocess.run(["cmake", "--build", a.attnsim_dir, "--target", "attnsim_l2_replay"], check=True,
                    stdout=subprocess.DEVNULL)
-    rows, _ = l2_partition_map.read(os.path.join(HERE, "data", "micro", "l2_partition_map.jsonl"))
-    side_of_sm = l2_partition_map.sm_sides(rows)
     hw = os.path.join(ROOT, "hw-configs", "h100-sxm.yaml")
     print("%-40s %8s %10s %10s %10s" % ("kernel (K/V reads per head)", "ncu ms", "GPU", "timeline", "attnsim"))
     for line in open(a.file):

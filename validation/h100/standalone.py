@@ -16,7 +16,7 @@ def build(out, name):
 
 def write_gpu_info(path):
     """The GPU's name, driver and clocks (nvidia-smi) beside the data."""
-    gpu = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,clocks.sm,clocks.max.sm", "--format=csv"],
+    gpu = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,clocks.sm,clocks.max.sm,uuid", "--format=csv"],
                          capture_output=True, text=True).stdout
     with open(path, "w") as f:
         f.write(gpu)
