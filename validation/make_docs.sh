@@ -13,6 +13,7 @@ one() {
   local data=$1 prefix=$2 gpu=$3
   "$bin" validate --no-gate -q --csv "$out/${prefix}cases.csv" --markdown "$out/${prefix}summary.md" "$data" \
     > "$out/${prefix}report.txt" || true
+  python3 validation/dram_tables.py "$data" "$out/${prefix}cases.csv" > "$out/${prefix}dram.md"
   if ! command -v gnuplot >/dev/null; then
     echo "gnuplot not found (apt install gnuplot-nox): $gpu tables written, plot skipped" >&2
     return
@@ -39,7 +40,7 @@ plot [5:1e6][5:1e6] $plots f(x) with lines lw 2 lc rgb "black" title "exact", \
      1.15*x with lines dt 2 lc rgb "gray" title "+/-15%", 0.85*x with lines dt 2 lc rgb "gray" notitle
 GP
   rm -f "$out"/fam_*.dat
-  echo "wrote $out/${prefix}scatter.png, ${prefix}summary.md, ${prefix}cases.csv, ${prefix}report.txt"
+  echo "wrote $out/${prefix}scatter.png, ${prefix}summary.md, ${prefix}dram.md, ${prefix}cases.csv, ${prefix}report.txt"
 }
 
 one validation/h100/data "" "H100 SXM"
