@@ -7,14 +7,6 @@
 
 namespace attnsim {
 
-uint64_t mix64(uint64_t x) {
-  // splitmix64 finaliser: a bijective, well-mixed hash.
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 void RandomInputs::row(Tensor t, int64_t b, int64_t h, int64_t pos, float* out) const {
   uint64_t key = mix64(seed_ ^ (static_cast<uint64_t>(t) + 1) * 0x100000001b3ULL);
   key = mix64(key ^ static_cast<uint64_t>(b));

@@ -55,6 +55,12 @@ class ArrayInputs final : public InputSource {
 std::vector<float> load_bhsd(const std::string& path, int64_t b, int64_t h, int64_t s, int64_t d,
                              const std::string& what);
 
-uint64_t mix64(uint64_t x);
+// splitmix64 finaliser: a bijective, well-mixed hash (inline: patterns hash every block pair).
+inline uint64_t mix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
 
 }  // namespace attnsim

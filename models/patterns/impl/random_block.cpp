@@ -23,10 +23,13 @@ class RandomBlock final : public ISparsityPattern {
         diagonal_(diagonal),
         causal_(causal) {}
 
-  bool kept(int64_t head, int64_t i, int64_t j) const {
+  // The hash of query block i of `head`, shared by all its key blocks.
+  uint64_t row_key(int64_t head, int64_t i) const {
+    return mix64(mix64(seed_ ^ static_cast<uint64_t>(head)) ^ static_cast<uint64_t>(i));
+  }
+  bool kept(uint64_t row, int64_t i, int64_t j) const {
     if (diagonal_ && i == j) return true;
-    const uint64_t x =
-        mix64(mix64(mix64(seed_ ^ static_cast<uint64_t>(head)) ^ static_cast<uint64_t>(i)) ^ static_cast<uint64_t>(j));
+    const uint64_t x = mix64(row ^ static_cast<uint64_t>(j));
     return static_cast<double>(x >> 11) * 0x1.0p-53 < density_;
   }
 
@@ -35,8 +38,9 @@ class RandomBlock final : public ISparsityPattern {
     const int64_t end = causal_ ? q_pos + 1 : kv_len_;
     const int64_t last = (end - 1) / block_;
     const size_t first = out.size();
+    const uint64_t row = row_key(head, i);
     for (int64_t j = 0; j <= last; ++j) {
-      if (!kept(head, i, j)) continue;
+      if (!kept(row, i, j)) continue;
       const int64_t b = j * block_, e = std::min((j + 1) * block_, end);
       if (out.size() > first && out.back().end == b) {
         out.back().end = e;
@@ -61,8 +65,9 @@ class RandomBlock final : public ISparsityPattern {
         for (int64_t i = qa / block_; i * block_ < qz; ++i) {
           const int64_t r0 = std::max(qa, i * block_), r1 = std::min(qz, (i + 1) * block_);
           const int64_t kend = causal_ ? std::min(r1, kv_len_) : kv_len_;  // keys >= kend are never allowed
+          const uint64_t row = row_key(h, i);
           for (int64_t j = 0; j * block_ < kend; ++j) {
-            if (!kept(h, i, j)) continue;
+            if (!kept(row, i, j)) continue;
             const int64_t c0 = j * block_, c1 = std::min((j + 1) * block_, kv_len_);
             for (int64_t kb = c0 / g.kv_block; kb * g.kv_block < c1; ++kb) {
               const int64_t a = std::max(c0, kb * g.kv_block), z = std::min(c1, (kb + 1) * g.kv_block);
