@@ -216,12 +216,21 @@ TEST_CASE("attnsim_l2_replay: a measured timeline through the L2 model, re-reads
   j = nlohmann::json::parse(r.out);
   CHECK(j["kv_miss_bytes"].get<double>() == 8 * 65536.0);
   CHECK(j["q_bytes"].get<double>() == 1e8);
-  // A bad record is one line on stderr and exit 1.
-  write_text(dir.file("bad.txt"), "kv 1 4 65536\nc 0 1e-6 0 0 2 4\n");
-  r = run_cli({hw, dir.file("bad.txt")}, dir.path, ATTNSIM_L2_REPLAY);
-  CHECK(r.rc == 1);
-  CHECK(count_lines(r.err) == 1);
-  CHECK(r.err.find("bad chunk line") != std::string::npos);
+  // A bad record is one line on stderr and exit 1: tiles past the stream, a side the config does
+  // not have, a fill before time zero, a header that is not one.
+  for (const auto& [text, what] : std::vector<std::pair<std::string, std::string>>{
+           {"kv 1 4 65536\nc 0 1e-6 0 0 2 4\n", "bad chunk line"},
+           {"kv 1 4 65536\nc 0 1e-6 0 2 0 4\n", "bad chunk line"},
+           {"kv 1 4 65536\nf -1 100 0 0\n", "bad fill line"},
+           {"kv 0 4 65536\n", "must start with"},
+           {"kv 1 4 65536\nx 1\n", "unknown record"}}) {
+    INFO(text);
+    write_text(dir.file("bad.txt"), text);
+    r = run_cli({hw, dir.file("bad.txt")}, dir.path, ATTNSIM_L2_REPLAY);
+    CHECK(r.rc == 1);
+    CHECK(count_lines(r.err) == 1);
+    CHECK(r.err.find(what) != std::string::npos);
+  }
 }
 
 TEST_CASE("forked map: outputs in job order whatever the workers, a job's error comes back", "[jobs]") {

@@ -10,7 +10,9 @@
 //   c T0_S T1_S STREAM SIDE FIRST N             (N tiles FIRST, FIRST + 1, ... read evenly over [T0, T1))
 //   f T_S BYTES STORE SIDE                      (a Q load, STORE 0, or an O store, STORE 1)
 // SIDE is the L2 partition of the SM that runs it. Prints one JSON line: the K/V bytes that miss
-// to DRAM, the loads that pass once (Q) and the stored bytes still in L2 at the end.
+// to DRAM, the loads that pass once (Q) and the stored bytes still in L2 at the end. The config's
+// partition capacity is used whole (the streaming kernels spill nothing; attnsim itself takes a
+// kernel's resident spills off it, gpu-model.md).
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -39,7 +41,9 @@ int main(int argc, char** argv) {
     std::string tag;
     int64_t streams = 0, tiles = 0;
     double tile_bytes = 0;
-    if (!(in >> tag >> streams >> tiles >> tile_bytes) || tag != "kv") throw Error("the timeline must start with 'kv'");
+    if (!(in >> tag >> streams >> tiles >> tile_bytes) || tag != "kv" || streams < 1 || tiles < 1 || !(tile_bytes > 0)) {
+      throw Error("the timeline must start with 'kv STREAMS TILES_PER_STREAM TILE_BYTES', all positive");
+    }
     L2StackReplay replay(streams, tiles, 1.0);
     std::vector<uint32_t> blocks(static_cast<size_t>(tiles));
     for (int64_t k = 0; k < tiles; ++k) blocks[static_cast<size_t>(k)] = static_cast<uint32_t>(k);
@@ -57,7 +61,10 @@ int main(int argc, char** argv) {
         int side = 0;
         int64_t first = 0, n = 0;
         ls >> c.t0_s >> c.t1_s >> c.stream >> side >> first >> n;
-        if (!ls || first < 0 || n < 1 || first + n > tiles || n > 65535) throw Error("bad chunk line: " + line);
+        if (!ls || !(c.t0_s >= 0) || !(c.t1_s >= c.t0_s) || c.stream < 0 || c.stream >= streams || side < 0 ||
+            side >= gpu.l2_partitions || first < 0 || n < 1 || first + n > tiles || n > 65535) {
+          throw Error("bad chunk line (times, stream, side or tiles out of range): " + line);
+        }
         c.blocks = blocks.data() + first;
         c.n = static_cast<uint16_t>(n);
         c.sm = static_cast<uint16_t>(sm_of(side));
@@ -66,7 +73,9 @@ int main(int argc, char** argv) {
         double t = 0, bytes = 0;
         int store = 0, side = 0;
         ls >> t >> bytes >> store >> side;
-        if (!ls) throw Error("bad fill line: " + line);
+        if (!ls || !(t >= 0) || !(bytes >= 0) || side < 0 || side >= gpu.l2_partitions) {
+          throw Error("bad fill line (time, bytes or side out of range): " + line);
+        }
         replay.fill(t, bytes, store != 0, sm_of(side));
         if (!store) q_bytes += bytes;
       } else if (!tag.empty()) {
