@@ -3,6 +3,9 @@
 
     python3 validation/h100/kv_stream_replay.py [FILE] [--attnsim-dir build]
     python3 validation/h100/kv_stream_replay.py --pace [FILE]   (step time per SM group)
+    python3 validation/h100/kv_stream_replay.py --keep TRACE... (also writes timeline_*.txt.gz
+                                                                beside those traces: the test suite
+                                                                replays them)
 
 FILE (default data/micro/traced/base/kv_stream_traced.jsonl) holds K/V streaming kernels traced on the
 H100 by `kv_stream_drift.py --trace`: each tile's SM and the time of every 16th step. For each kernel
@@ -93,6 +96,7 @@ def main():
     ap.add_argument("file", nargs="?", default=os.path.join(HERE, "data", "micro", "traced", "base", "kv_stream_traced.jsonl"))
     ap.add_argument("--attnsim-dir", default=os.path.join(ROOT, "build"))
     ap.add_argument("--pace", action="store_true")
+    ap.add_argument("--keep", nargs="*", default=[], help="trace files whose timeline to keep")
     a = ap.parse_args()
     rows, _ = l2_partition_map.read(os.path.join(HERE, "data", "micro", "l2_partition_map.jsonl"))
     side_of_sm = l2_partition_map.sm_sides(rows)
@@ -110,6 +114,11 @@ def main():
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
             timeline(r, trace, side_of_sm, f)
         rep = json.loads(subprocess.run([tool, hw, f.name], check=True, capture_output=True, text=True).stdout)
+        if r["trace_file"] in a.keep:
+            kept = os.path.join(os.path.dirname(a.file),
+                                r["trace_file"].replace("trace_", "timeline_", 1).replace(".json", ".txt.gz"))
+            with open(f.name, "rb") as src, gzip.GzipFile(kept, "wb", 9, mtime=0) as dst:
+                dst.write(src.read())
         os.remove(f.name)
         gpu = (r["dram_read_bytes"] - r["q_bytes"]) / r["kv_bytes"]
         replayed = rep["kv_miss_bytes"] / r["kv_bytes"]

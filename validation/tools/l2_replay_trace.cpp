@@ -5,7 +5,7 @@
 //
 //   attnsim_l2_replay HW_CONFIG TIMELINE
 //
-// TIMELINE is text, one record per line:
+// TIMELINE is text (or gzip-compressed text), one record per line:
 //   kv STREAMS TILES_PER_STREAM TILE_BYTES       (first line)
 //   c T0_S T1_S STREAM SIDE FIRST N             (N tiles FIRST, FIRST + 1, ... read evenly over [T0, T1))
 //   f T_S BYTES STORE SIDE                      (a Q load, STORE 0, or an O store, STORE 1)
@@ -13,9 +13,11 @@
 // to DRAM, the loads that pass once (Q) and the stored bytes still in L2 at the end. The config's
 // partition capacity is used whole (the streaming kernels spill nothing; attnsim itself takes a
 // kernel's resident spills off it, gpu-model.md).
+#include <zlib.h>
+
 #include <cstdio>
-#include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -27,6 +29,33 @@
 
 using namespace attnsim;
 
+namespace {
+
+// Lines of a text file, gzip-compressed or not (zlib reads both).
+class Lines {
+ public:
+  explicit Lines(const std::string& path) : f_(gzopen(path.c_str(), "rb"), gzclose) {
+    if (!f_) throw Error("cannot read " + path);
+  }
+  bool next(std::string& line) {
+    line.clear();
+    char buf[4096];
+    while (gzgets(f_.get(), buf, sizeof buf)) {
+      line += buf;
+      if (!line.empty() && line.back() == '\n') {
+        line.pop_back();
+        return true;
+      }
+    }
+    return !line.empty();
+  }
+
+ private:
+  std::unique_ptr<gzFile_s, int (*)(gzFile)> f_;
+};
+
+}  // namespace
+
 int main(int argc, char** argv) {
   if (argc != 3) {
     std::cerr << "usage: " << argv[0] << " HW_CONFIG TIMELINE\n";
@@ -36,12 +65,12 @@ int main(int argc, char** argv) {
     const HwSpec hw = load_hw_spec(argv[1]);
     const GpuParams& gpu = hw.params<GpuParams>();
     if (!gpu.l2_lru) throw Error(hw.name + " has no partitioned L2 (l2_partitions etc.)");
-    std::ifstream in(argv[2]);
-    if (!in) throw Error(std::string("cannot read ") + argv[2]);
-    std::string tag;
+    Lines in(argv[2]);
+    std::string tag, line;
     int64_t streams = 0, tiles = 0;
     double tile_bytes = 0;
-    if (!(in >> tag >> streams >> tiles >> tile_bytes) || tag != "kv" || streams < 1 || tiles < 1 || !(tile_bytes > 0)) {
+    std::istringstream head(in.next(line) ? line : "");
+    if (!(head >> tag >> streams >> tiles >> tile_bytes) || tag != "kv" || streams < 1 || tiles < 1 || !(tile_bytes > 0)) {
       throw Error("the timeline must start with 'kv STREAMS TILES_PER_STREAM TILE_BYTES', all positive");
     }
     L2StackReplay replay(streams, tiles, 1.0);
@@ -51,10 +80,9 @@ int main(int argc, char** argv) {
     const auto sm_of = [&](int side) { return static_cast<uint32_t>(side * gpu.l2_partition_sm_run); };
     int64_t id = 0;
     double q_bytes = 0;
-    std::string line;
-    std::getline(in, line);
-    while (std::getline(in, line)) {
+    while (in.next(line)) {
       std::istringstream ls(line);
+      tag.clear();
       ls >> tag;
       if (tag == "c") {
         L2Chunk c;
