@@ -202,7 +202,7 @@ TEST_CASE("attnsim_l2_replay: a measured timeline through the L2 model, re-reads
   // 100 MB of Q loads between, it misses in the near partition (which holds all of it) and in the
   // far one (which holds its home half, 50 MB), so DRAM serves both reads.
   CliDir dir;
-  const std::string reads = "c 0 1e-6 0 0 0 4\nc 2e-6 3e-6 0 0 0 4\n";
+  const std::string reads = "c 0 1e-6 0 0 0 4\nc 2e-6 3e-6 0 0 0 4 1 \n";  // the second last to first
   write_text(dir.file("near.txt"), "kv 1 4 65536\n" + reads);
   write_text(dir.file("flushed.txt"), "kv 1 4 65536\nc 0 1e-6 0 0 0 4\nf 1.5e-6 100000000 0 0\nc 2e-6 3e-6 0 0 0 4\n");
   const std::string hw = resolve_hw_path("h100-sxm");
@@ -221,6 +221,8 @@ TEST_CASE("attnsim_l2_replay: a measured timeline through the L2 model, re-reads
   for (const auto& [text, what] : std::vector<std::pair<std::string, std::string>>{
            {"kv 1 4 65536\nc 0 1e-6 0 0 2 4\n", "bad chunk line"},
            {"kv 1 4 65536\nc 0 1e-6 0 2 0 4\n", "bad chunk line"},
+           {"kv 1 4 65536\nc 0 1e-6 0 0 0 4 2\n", "bad chunk line"},
+           {"kv 1 4 65536\nc 0 1e-6 0 0 0 4 1 7\n", "bad chunk line"},
            {"kv 1 4 65536\nf -1 100 0 0\n", "bad fill line"},
            {"kv 0 4 65536\n", "must start with"},
            {"kv 1 4 65536\nx 1\n", "unknown record"}}) {

@@ -68,7 +68,12 @@ TRACED = {"base": [("p", 4, 65536, 800, 1, 1, 0, 0, 1, 4), ("p", 4, 131072, 800,
           # measured pace (~1.77 us per 128-key step at 32k-128k: 550 FMAs), 128k twice, and 64k causal with
           # the model's schedule (dynamic, grid order).
           "cudnn": [("b", 16, 32768, 550, 1, 1), ("b", 16, 65536, 550, 1, 1), ("b", 16, 131072, 550, 1, 1),
-                    ("b", 16, 131072, 550, 1, 1), ("b", 16, 65536, 550, 1, 1, 0, 0, 1, 4)]}
+                    ("b", 16, 131072, 550, 1, 1), ("b", 16, 65536, 550, 1, 1, 0, 0, 1, 4)],
+          # The shapes of the FA2 validation kernels (16 heads, d = 128) with FA2's grid schedule at its
+          # measured pace (~3.2 us per 64-key step with two CTAs per SM: 1150 FMAs), causal with
+          # FA2's key order.
+          "fa2": [("g", 16, 65536, 1150, 1, 1), ("g", 16, 131072, 1150, 1, 1), ("g", 16, 65536, 1150, 1, 1, 0, 0, 1, 3),
+                  ("g", 16, 131072, 1150, 1, 1, 0, 0, 1, 3)]}
 METRICS = ["gpu__time_duration.sum", "dram__bytes_read.sum", "dram__bytes_write.sum", "lts__t_sectors_srcunit_ltcfabric.sum"]
 
 
@@ -142,7 +147,9 @@ def attnsim_kv_reads(r, attnsim):
         w.write("name: stream\nbatch: 1\nq_heads: %d\nkv_heads: %d\nhead_dim: 128\nphase: prefill\n"
                 "q_len: %d\nkv_len: %d\ndtype: bf16\npattern:\n  name: %s\nseed: 1\n"
                 % (r["heads"], r["heads"], r["seq"], r["seq"], "causal" if r.get("causal") else "dense"))
-    kernel = os.path.join(HERE, "microbench", "kernels", "stream_%s.yaml" % r["mode"])
+    # Grid order with keys last to first (causal ORDER 3, FA2's) is kernel stream_g_desc.
+    desc = "_desc" if r.get("causal") and (r.get("order", 0) & 3) == 3 else ""
+    kernel = os.path.join(HERE, "microbench", "kernels", "stream_%s%s.yaml" % (r["mode"], desc))
     out = subprocess.run([attnsim, "run", "--hw", "h100-sxm", "-w", w.name, "--kernel", kernel, "--no-check", "-q",
                           "--json"], check=True, capture_output=True, text=True, cwd=root).stdout
     os.remove(w.name)
@@ -158,8 +165,9 @@ def compare(path, attnsim):
         if not r.get("qo") or r["mode"] == "b":
             continue  # attnsim's kernels always move Q and O; mode b has no attnsim kernel yet
         causal = bool(r.get("causal"))
-        if causal and (r.get("order") != 4 or r["mode"] != "p"):
-            continue  # attnsim hands persistent CTAs their tiles in grid order, keys first to last
+        if causal and (r["mode"], r.get("order")) not in (("p", 4), ("g", 3)):
+            continue  # attnsim's schedules: persistent CTAs take tiles in grid order (dynamic), keys
+            # first to last; grid CTAs in grid order, keys either way
         model, model_ms = attnsim_kv_reads(r, attnsim)
         gpu = (r["dram_read_bytes"] - r["q_bytes"]) / r["kv_bytes"]
         print("%-44s %10.1f %10.1f %13.2fx %13.2fx %+6.1f%%" % (

@@ -62,10 +62,8 @@ def timeline(r, trace, side_of_sm, out):
             step_s = (marks[k + 1] - marks[k]) * 1e-9 / count
             t0 = marks[k] * 1e-9 - (step_s if k else min(step_s, marks[0] * 1e-9 - start))
             t1 = t0 + count * step_s
-            block = n - first - count if descending else first
-            # attnsim reads a descending chunk's tiles last to first; this writes them ascending,
-            # which differs only within one 16-step chunk.
-            out.write("c %.9e %.9e %d %d %d %d\n" % (t0, t1, head, side, block, count))
+            block = n - first - count if descending else first  # the chunk's lowest tile
+            out.write("c %.9e %.9e %d %d %d %d%s\n" % (t0, t1, head, side, block, count, " 1" if descending else ""))
         if r.get("qo"):
             out.write("f %.9e %d 1 %d\n" % (marks[-1] * 1e-9, q_bytes, side))
 
@@ -123,8 +121,10 @@ def main():
         gpu = (r["dram_read_bytes"] - r["q_bytes"]) / r["kv_bytes"]
         replayed = rep["kv_miss_bytes"] / r["kv_bytes"]
         # attnsim has kernels for modes p and g only (microbench/kernels/); its persistent CTAs take
-        # causal tiles in grid order, keys first to last (ORDER 4).
-        kernel_ok = r["mode"] in ("p", "g") and (not r.get("causal") or (r["mode"], r.get("order")) == ("p", 4))
+        # causal tiles in grid order, keys first to last (ORDER 4), its grid CTAs in grid order with
+        # keys either way (ORDER 0 or 3).
+        kernel_ok = r["mode"] in ("p", "g") and (not r.get("causal") or
+                                                 (r["mode"], r.get("order")) in (("p", 4), ("g", 3)))
         model = "%9.2fx" % attnsim_kv_reads(r, os.path.join(a.attnsim_dir, "attnsim"))[0] if kernel_ok else "%10s" % "-"
         name = "%s %dk %d heads work %d%s" % (r["mode"], r["seq"] // 1024, r["heads"], r["work"],
                                               ", causal order %d" % r["order"] if r.get("causal") else "")

@@ -7,7 +7,8 @@
 //
 // TIMELINE is text (or gzip-compressed text), one record per line:
 //   kv STREAMS TILES_PER_STREAM TILE_BYTES       (first line)
-//   c T0_S T1_S STREAM SIDE FIRST N             (N tiles FIRST, FIRST + 1, ... read evenly over [T0, T1))
+//   c T0_S T1_S STREAM SIDE FIRST N [DESC]      (N tiles FIRST, FIRST + 1, ... read evenly over [T0, T1);
+//                                                last to first with DESC 1)
 //   f T_S BYTES STORE SIDE                      (a Q load, STORE 0, or an O store, STORE 1)
 // SIDE is the L2 partition of the SM that runs it. Prints one JSON line: the K/V bytes that miss
 // to DRAM, the loads that pass once (Q) and the stored bytes still in L2 at the end. The config's
@@ -89,13 +90,20 @@ int main(int argc, char** argv) {
         int side = 0;
         int64_t first = 0, n = 0;
         ls >> c.t0_s >> c.t1_s >> c.stream >> side >> first >> n;
-        if (!ls || !(c.t0_s >= 0) || !(c.t1_s >= c.t0_s) || c.stream < 0 || c.stream >= streams || side < 0 ||
+        int desc = 0;
+        if (ls && !(ls >> desc)) {  // optional: absent is ascending
+          ls.clear(std::ios::eofbit);
+          desc = 0;
+        }
+        ls >> std::ws;
+        if (!ls.eof() || (desc != 0 && desc != 1) || !(c.t0_s >= 0) || !(c.t1_s >= c.t0_s) || c.stream < 0 || c.stream >= streams || side < 0 ||
             side >= gpu.l2_partitions || first < 0 || n < 1 || first + n > tiles || n > 65535) {
           throw Error("bad chunk line (times, stream, side or tiles out of range): " + line);
         }
         c.blocks = blocks.data() + first;
         c.n = static_cast<uint16_t>(n);
         c.sm = static_cast<uint16_t>(sm_of(side));
+        c.descending = desc == 1;
         replay.chunk(id++, c);
       } else if (tag == "f") {
         double t = 0, bytes = 0;
