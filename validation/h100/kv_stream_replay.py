@@ -15,7 +15,8 @@ this prints three K/V read counts, in multiples of the compulsory K/V bytes:
     *measured* timeline: each tile on its SM's measured partition (data/micro/l2_partition_map.jsonl),
     its steps spread evenly between the recorded checkpoints, each step's load issued one step
     before the step (the kernel's two-stage pipeline);
-  * attnsim: the whole model, with its own schedule (microbench/kernels/stream_{p,g}.yaml).
+  * attnsim: the whole model, with its own schedule (microbench/kernels/stream_{p,g,g_desc}.yaml,
+    the pace rescaled to the measured kernel time).
 Where timeline matches GPU and attnsim does not, the schedule is what the model gets wrong; where
 timeline is off too, the cache.
 
@@ -125,7 +126,8 @@ def main():
         # keys either way (ORDER 0 or 3).
         kernel_ok = r["mode"] in ("p", "g") and (not r.get("causal") or
                                                  (r["mode"], r.get("order")) in (("p", 4), ("g", 3)))
-        model = "%9.2fx" % attnsim_kv_reads(r, os.path.join(a.attnsim_dir, "attnsim"))[0] if kernel_ok else "%10s" % "-"
+        model = ("%9.2fx" % attnsim_kv_reads(r, os.path.join(a.attnsim_dir, "attnsim"), match_pace=True)[0]
+                 if kernel_ok else "%10s" % "-")
         name = "%s %dk %d heads work %d%s" % (r["mode"], r["seq"] // 1024, r["heads"], r["work"],
                                               ", causal order %d" % r["order"] if r.get("causal") else "")
         print("%-40s %8.1f %9.2fx %9.2fx %s" % (name, r.get("ncu_time_us", 0) / 1e3, gpu, replayed, model), flush=True)

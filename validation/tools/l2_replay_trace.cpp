@@ -3,7 +3,7 @@
 // timing model's schedule (issue 4; validation/h100/kv_stream_replay.py writes the timelines from
 // the traced K/V streaming microbenchmark).
 //
-//   attnsim_l2_replay HW_CONFIG TIMELINE
+//   attnsim_l2_replay HW_CONFIG TIMELINE [SAMPLE_RATE]
 //
 // TIMELINE is text (or gzip-compressed text), one record per line:
 //   kv STREAMS TILES_PER_STREAM TILE_BYTES       (first line)
@@ -13,10 +13,12 @@
 // SIDE is the L2 partition of the SM that runs it. Prints one JSON line: the K/V bytes that miss
 // to DRAM, the loads that pass once (Q) and the stored bytes still in L2 at the end. The config's
 // partition capacity is used whole (the streaming kernels spill nothing; attnsim itself takes a
-// kernel's resident spills off it, gpu-model.md).
+// kernel's resident spills off it, gpu-model.md). SAMPLE_RATE (default 1) replays that share of
+// the K/V tiles, as attnsim does for traces over 6 M tile reads (l2_replay.h).
 #include <zlib.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -58,8 +60,8 @@ class Lines {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::cerr << "usage: " << argv[0] << " HW_CONFIG TIMELINE\n";
+  if (argc != 3 && argc != 4) {
+    std::cerr << "usage: " << argv[0] << " HW_CONFIG TIMELINE [SAMPLE_RATE]\n";
     return 2;
   }
   try {
@@ -74,7 +76,9 @@ int main(int argc, char** argv) {
     if (!(head >> tag >> streams >> tiles >> tile_bytes) || tag != "kv" || streams < 1 || tiles < 1 || !(tile_bytes > 0)) {
       throw Error("the timeline must start with 'kv STREAMS TILES_PER_STREAM TILE_BYTES', all positive");
     }
-    L2StackReplay replay(streams, tiles, 1.0);
+    const double rate = argc == 4 ? std::atof(argv[3]) : 1.0;
+    if (!(rate > 0 && rate <= 1)) throw Error("SAMPLE_RATE must be in (0, 1]");
+    L2StackReplay replay(streams, tiles, rate);
     std::vector<uint32_t> blocks(static_cast<size_t>(tiles));
     for (int64_t k = 0; k < tiles; ++k) blocks[static_cast<size_t>(k)] = static_cast<uint32_t>(k);
     // Each SIDE stands for the first SM of its run, so that the replay puts it on that partition.
