@@ -73,7 +73,11 @@ TRACED = {"base": [("p", 4, 65536, 800, 1, 1, 0, 0, 1, 4), ("p", 4, 131072, 800,
           # measured pace (~3.2 us per 64-key step with two CTAs per SM: 1150 FMAs), causal with
           # FA2's key order.
           "fa2": [("g", 16, 65536, 1150, 1, 1), ("g", 16, 131072, 1150, 1, 1), ("g", 16, 65536, 1150, 1, 1, 0, 0, 1, 3),
-                  ("g", 16, 131072, 1150, 1, 1, 0, 0, 1, 3)]}
+                  ("g", 16, 131072, 1150, 1, 1, 0, 0, 1, 3)],
+          # The same with register-spill traffic (FA2 stores ~57 B per thread and step at 16k causal):
+          # how much of FA2's extra K/V reads at 128k do spills make?
+          "fa2spill": [("g", 16, 65536, 1150, 1, 1, 0, 64), ("g", 16, 131072, 1150, 1, 1, 0, 32),
+                       ("g", 16, 131072, 1150, 1, 1, 0, 64)]}
 METRICS = ["gpu__time_duration.sum", "dram__bytes_read.sum", "dram__bytes_write.sum", "lts__t_sectors_srcunit_ltcfabric.sum"]
 
 
