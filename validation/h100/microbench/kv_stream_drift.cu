@@ -18,7 +18,9 @@
 // * FA2's own traits, to find which one sets its DRAM bytes apart: with EXPOSED = 1 a step's load
 //   is issued only when the step starts and waited for at once (no prefetch), and SPILL = B makes
 //   each thread store and reload B bytes of a private 4B-byte scratch area every step, as
-//   register spills go through L2;
+//   register spills go through L2; the area belongs to the CTA's slot on its SM, so the next CTA
+//   on that slot reuses it, as local memory is (until 2026-11-28 each CTA had its own area: fresh
+//   lines per CTA, which grossly overstated a grid kernel's spill footprint);
 // * `b`: `p` with each step's K and V fetched by two bulk copies (cp.async.bulk, the TMA's 1-D
 //   copy that cuDNN's Hopper kernels use) issued by one thread and awaited on an mbarrier, instead
 //   of 16-byte cp.async by every thread; EXPOSED and SPILL do not apply;
@@ -49,6 +51,7 @@
 namespace {
 
 constexpr int kDim = 128, kQueryRows = 128, kTraceEvery = 16;
+constexpr int kMaxSms = 256;  // counter[1 + s]: SM s's spill-slot bitmap
 
 __device__ __forceinline__ unsigned smid() {
   unsigned s;
@@ -106,6 +109,16 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks)
   float acc = static_cast<float>(threadIdx.x);
   if (threadIdx.x == 0) sm_of_cta[blockIdx.x] = smid();
   __shared__ int next_tile;
+  __shared__ unsigned spill_slot;  // this CTA's slot on its SM (SPILL > 0)
+  if (spill_vecs > 0) {
+    if (threadIdx.x == 0) {
+      unsigned* bits = reinterpret_cast<unsigned*>(counter + 1) + smid();
+      unsigned b = 0;
+      while (atomicOr(bits, 1u << b) & (1u << b)) b = (b + 1) % kMinBlocks;  // at most kMinBlocks resident
+      spill_slot = smid() * kMinBlocks + b;
+    }
+    __syncthreads();
+  }
   __shared__ uint64_t bars[2];  // bulk mode: one mbarrier per step buffer
   unsigned parity[2] = {0, 0};
   if (kBulk) {
@@ -173,7 +186,7 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks)
       const float x = __uint_as_float((v.x ^ v.w) & 0x3f7fffffu);  // finite, depends on the data
       for (int i = 0; i < work; ++i) acc = fmaf(acc, 0.999f, x);
       if (spill_vecs > 0) {  // store this step's share of "registers", reload last step's
-        uint4* mine = scratch + (static_cast<size_t>(blockIdx.x) * 4 * spill_vecs) * kThreads + threadIdx.x;
+        uint4* mine = scratch + (static_cast<size_t>(spill_slot) * 4 * spill_vecs) * kThreads + threadIdx.x;
         for (int j = 0; j < spill_vecs; ++j) {
           const size_t slot = static_cast<size_t>((s % 4) * spill_vecs + j) * kThreads;
           const size_t prev = static_cast<size_t>(((s + 3) % 4) * spill_vecs + j) * kThreads;
@@ -193,6 +206,12 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks)
     }
   }
   sink[static_cast<size_t>(blockIdx.x) * kThreads + threadIdx.x] = acc;
+  if (spill_vecs > 0) {  // free the slot for the next CTA on this SM
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      atomicAnd(reinterpret_cast<unsigned*>(counter + 1) + smid(), ~(1u << (spill_slot % kMinBlocks)));
+    }
+  }
 }
 
 // Runs the kernel twice (warm-up, then timed); returns the timed launch's milliseconds.
@@ -206,11 +225,11 @@ float launch(int grid, int smem, const uint4* kv, size_t v_offset, uint4* qo, in
   cudaEvent_t e0, e1;
   CK(cudaEventCreate(&e0));
   CK(cudaEventCreate(&e1));
-  CK(cudaMemset(counter, 0, sizeof(int)));
+  CK(cudaMemset(counter, 0, (1 + kMaxSms) * sizeof(int)));
   k<<<grid, kThreads, smem>>>(kv, v_offset, qo, tiles_per_head, tiles, steps, work, exposed, spill_vecs, causal, order,
                                counter, scratch, starts, sm_of_cta, sink, trace, trace_slots, tile_sm);
   CK(cudaDeviceSynchronize());
-  CK(cudaMemset(counter, 0, sizeof(int)));
+  CK(cudaMemset(counter, 0, (1 + kMaxSms) * sizeof(int)));
   CK(cudaEventRecord(e0));
   k<<<grid, kThreads, smem>>>(kv, v_offset, qo, tiles_per_head, tiles, steps, work, exposed, spill_vecs, causal, order,
                                counter, scratch, starts, sm_of_cta, sink, trace, trace_slots, tile_sm);
@@ -244,6 +263,10 @@ int main(int argc, char** argv) {
   }
   int sms = 0;
   CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+  if (sms > kMaxSms) {
+    fprintf(stderr, "more than %d SMs\n", kMaxSms);
+    return 2;
+  }
   const bool persistent = mode != 'g';
   if (mode == 'b' && (exposed || spill_bytes)) {
     fprintf(stderr, "mode b takes EXPOSED 0 and SPILL 0\n");
@@ -269,10 +292,10 @@ int main(int argc, char** argv) {
   CK(cudaMalloc(&starts, tiles * sizeof(unsigned long long)));
   CK(cudaMalloc(&sm_of_cta, grid * sizeof(unsigned)));
   CK(cudaMalloc(&sink, static_cast<size_t>(grid) * threads * sizeof(float)));
-  int* counter;  // the dynamic scheduler's next tile
-  CK(cudaMalloc(&counter, sizeof(int)));
-  uint4* scratch = nullptr;  // per CTA, per thread: four steps' spill slots
-  if (spill_vecs > 0) CK(cudaMalloc(&scratch, static_cast<size_t>(grid) * 4 * spill_vecs * threads * 16));
+  int* counter;  // the dynamic scheduler's next tile, then each SM's spill-slot bitmap
+  CK(cudaMalloc(&counter, (1 + kMaxSms) * sizeof(int)));
+  uint4* scratch = nullptr;  // per resident CTA slot (two per SM at most), per thread: four steps' spill slots
+  if (spill_vecs > 0) CK(cudaMalloc(&scratch, static_cast<size_t>(kMaxSms) * 2 * 4 * spill_vecs * threads * 16));
   const int trace_slots = steps / kTraceEvery + 2;  // every 16th step of the longest tile, and its end
   unsigned long long* trace = nullptr;
   unsigned* tile_sm = nullptr;
