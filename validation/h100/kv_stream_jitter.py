@@ -13,7 +13,6 @@ attnsim does beyond 6 M tile reads). sigma = 0 is attnsim's own assumption: iden
 exactly as long.
 """
 import argparse
-import gzip
 import heapq
 import json
 import os
@@ -23,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 
-import l2_partition_map
+from kv_stream_replay import load_trace
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -79,7 +78,7 @@ def main():
         r = json.loads(line)
         if r["mode"] != "g" or not r.get("causal"):
             continue
-        trace = json.load(gzip.open(os.path.join(os.path.dirname(a.file), r["trace_file"] + ".gz")))
+        trace = load_trace(os.path.join(os.path.dirname(a.file), r["trace_file"]))
         starts, marks = r["tile_start_ns"], trace["t"]
         x = [steps_of(r, t) for t in range(len(starts))]
         y = [(marks[t][-1] - starts[t]) * 1e-9 for t in range(len(starts))]

@@ -26,6 +26,7 @@ and of the SMs more than 10% faster than the median SM (all SMs run identical ti
 import statistics
 import argparse
 import gzip
+import itertools
 import json
 import os
 import subprocess
@@ -38,6 +39,17 @@ from kv_stream_drift import attnsim_kv_reads
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 QUERY_ROWS, HEAD_BYTES_PER_KEY = 128, 2 * 128 * 2  # K and V rows of d = 128, bf16
+
+
+def load_trace(path):
+    """A traced kernel's timeline ({"every", "tile_sm", "t"}), gzipped or not; "t" holds each tile's
+    marks in ns from the first start (stored as a first value and differences when
+    "t_encoding" is "deltas", which compresses several times better)."""
+    trace = json.load(gzip.open(path + ".gz") if os.path.exists(path + ".gz") else open(path))
+    if trace.get("t_encoding") == "deltas":
+        trace["t"] = [list(itertools.accumulate(m)) for m in trace["t"]]
+        del trace["t_encoding"]
+    return trace
 
 
 def timeline(r, trace, side_of_sm, out):
@@ -74,7 +86,7 @@ def pace(path, side_of_sm):
         r = json.loads(line)
         if r["mode"] == "g" or r.get("causal"):
             continue
-        trace = json.load(gzip.open(os.path.join(os.path.dirname(path), r["trace_file"] + ".gz")))
+        trace = load_trace(os.path.join(os.path.dirname(path), r["trace_file"]))
         per_sm = {}  # SM -> median step time (us) over its tiles, leaving out each CTA's first and last
         for sm in set(trace["tile_sm"]):
             tiles = [m for m, s in zip(trace["t"], trace["tile_sm"]) if s == sm][1:-1] or \
@@ -108,8 +120,7 @@ def main():
     print("%-40s %8s %10s %10s %10s" % ("kernel (K/V reads per head)", "ncu ms", "GPU", "timeline", "attnsim"))
     for line in open(a.file):
         r = json.loads(line)
-        path = os.path.join(os.path.dirname(a.file), r["trace_file"])
-        trace = json.load(gzip.open(path + ".gz") if os.path.exists(path + ".gz") else open(path))
+        trace = load_trace(os.path.join(os.path.dirname(a.file), r["trace_file"]))
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
             timeline(r, trace, side_of_sm, f)
         rep = json.loads(subprocess.run([tool, hw, f.name], check=True, capture_output=True, text=True).stdout)

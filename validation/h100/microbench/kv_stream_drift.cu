@@ -323,7 +323,8 @@ int main(int argc, char** argv) {
   printf("], \"tile_start_ns\": [");
   for (int i = 0; i < tiles; ++i) printf("%s%llu", i ? ", " : "", h_starts[i] - t0);
   printf("]}\n");
-  if (trace_path) {  // {"every": 16, "tile_sm": [...], "t": [[ns since the first start, ...], ...]}
+  if (trace_path) {  // {"every": 16, "t_encoding": "deltas", "tile_sm": [...], "t": [[ns since the first
+                     // start, then ns since the previous mark, ...], ...]}
     std::vector<unsigned long long> h_trace(static_cast<size_t>(tiles) * trace_slots);
     std::vector<unsigned> h_tile_sm(tiles);
     CK(cudaMemcpy(h_trace.data(), trace, h_trace.size() * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
@@ -333,7 +334,7 @@ int main(int argc, char** argv) {
       perror(trace_path);
       return 1;
     }
-    fprintf(f, "{\"every\": %d, \"tile_sm\": [", kTraceEvery);
+    fprintf(f, "{\"every\": %d, \"t_encoding\": \"deltas\", \"tile_sm\": [", kTraceEvery);
     for (int i = 0; i < tiles; ++i) fprintf(f, "%s%u", i ? ", " : "", h_tile_sm[i]);
     fprintf(f, "], \"t\": [");
     for (int i = 0; i < tiles; ++i) {
@@ -341,7 +342,7 @@ int main(int argc, char** argv) {
       for (int j = 0; j < trace_slots; ++j) {
         const unsigned long long x = h_trace[static_cast<size_t>(i) * trace_slots + j];
         if (x == 0) break;  // past this tile's end
-        fprintf(f, "%s%llu", j ? ", " : "", x - t0);
+        fprintf(f, "%s%llu", j ? ", " : "", x - (j ? h_trace[static_cast<size_t>(i) * trace_slots + j - 1] : t0));
       }
       fprintf(f, "]");
     }
