@@ -266,6 +266,15 @@ TEST_CASE("the L2 model on the H100's own timelines of K/V streaming kernels", "
   CHECK(checked == 3);
 }
 
+TEST_CASE("default workers: one per core, as many as free memory holds, at least one", "[jobs]") {
+  CHECK(default_workers(8, 64e9, 0.5e9) == 8);
+  CHECK(default_workers(128, 16e9, 0.5e9) == 32);   // a wide machine: memory decides
+  CHECK(default_workers(4, 0.2e9, 0.5e9) == 1);     // not even one fits: still one
+  CHECK(default_workers(16, 0.0, 0.5e9) == 16);     // free memory unknown: cores decide
+  CHECK(default_workers(0, 0.0, 0.5e9) == 1);       // core count unknown
+  CHECK(default_workers(0.5e9) >= 1);
+}
+
 TEST_CASE("forked map: outputs in job order whatever the workers, a job's error comes back", "[jobs]") {
   auto square = [](size_t i) { return std::to_string(i * i) + (i % 3 == 0 ? "\nwith a newline" : ""); };
   const std::vector<std::string> one = forked_map(10, 1, square, "test");

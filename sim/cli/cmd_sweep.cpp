@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <thread>
 
 #ifdef ATTNSIM_HAVE_MPI
 #include <mpi.h>
@@ -15,6 +14,7 @@
 
 #include "sim/cli/command.h"
 #include "sim/core/error.h"
+#include "sim/core/forked_map.h"
 #include "sim/sweep/sweep_point.h"
 #include "sim/sweep/sweep_runner.h"
 
@@ -71,7 +71,8 @@ void run_sweep(const SweepOptions& o, const World& w) {
   for (size_t p = 0; p < spec.points.size(); ++p) validate_point(spec, p);
   std::vector<size_t> mine;
   for (size_t p = static_cast<size_t>(w.rank); p < spec.points.size(); p += static_cast<size_t>(w.size)) mine.push_back(p);
-  const int jobs = o.jobs > 0 ? o.jobs : w.size > 1 ? 1 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // Default: one process per core, as many as free memory holds at 0.5 GB each (a 128k point).
+  const int jobs = o.jobs > 0 ? o.jobs : w.size > 1 ? 1 : default_workers(0.5e9);
   if (talk) {
     std::fprintf(stderr, "sweep: %zu points on %d rank(s) x %d process(es)\n", spec.points.size(), w.size, jobs);
   }
@@ -100,7 +101,8 @@ void setup(CLI::App& app) {
   auto o = std::make_shared<SweepOptions>();
   cmd->add_option("file", o->file, "sweep YAML (docs/sparsecore.md)")->required();
   cmd->add_option("--output,-o", o->prefix, "output prefix: writes PREFIX.csv, PREFIX.json and PREFIX.png")->required();
-  cmd->add_option("--jobs,-j", o->jobs, "worker processes per rank (default: all cores; 1 per rank under MPI)")
+  cmd->add_option("--jobs,-j", o->jobs, "worker processes per rank (default: all cores, as many as free memory holds at 0.5 GB each; "
+                  "1 per rank under MPI)")
       ->check(CLI::Range(0, 1024));
   cmd->add_flag("--no-plot", o->no_plot, "do not draw the PNG");
   cmd->add_flag("--quiet,-q", o->quiet, "no progress messages on stderr");

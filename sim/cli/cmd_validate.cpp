@@ -1,15 +1,17 @@
 // `attnsim validate [FILE|DIR ...]`: re-simulate measured kernels and report error.
-#include <algorithm>
 #include <memory>
-#include <thread>
 
 #include "sim/cli/command.h"
 #include "sim/cli/measurement_inputs.h"
+#include "sim/core/forked_map.h"
 #include "sim/core/sanitizer.h"
 #include "sim/validate/validate.h"
 
 namespace attnsim {
 namespace {
+
+// Memory one validate worker may need: its largest case (128k prefill) peaks at ~0.3 GB.
+constexpr double kBytesPerValidateWorker = 0.5e9;
 
 struct ValidateCli {
   std::vector<std::string> inputs;
@@ -35,7 +37,9 @@ void setup(CLI::App& app) {
   cmd->add_option("--markdown", o->markdown, "write the summary tables as Markdown");
   cmd->add_flag("--no-gate", o->no_gate, "exit 0 even when targets are missed");
   cmd->add_flag("--quiet,-q", o->quiet, "no progress on stderr");
-  cmd->add_option("--jobs,-j", o->jobs, "worker processes (default: all cores); results do not depend on it")
+  cmd->add_option("--jobs,-j", o->jobs,
+                  "worker processes (default: all cores, as many as free memory holds at 0.5 GB each); "
+                  "results do not depend on it")
       ->check(CLI::Range(1, 1024));
   cmd->callback([o] {
     ValidateOptions vo;
@@ -47,7 +51,7 @@ void setup(CLI::App& app) {
     vo.only_set = o->set;
     vo.only_family = o->family;
     vo.progress = !o->quiet;
-    vo.jobs = o->jobs > 0 ? o->jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    vo.jobs = o->jobs > 0 ? o->jobs : default_workers(kBytesPerValidateWorker);
     if (!o->csv.empty()) require_writable_output(o->csv);
     if (!o->markdown.empty()) require_writable_output(o->markdown);
     const ValidationReport rep = run_validation(vo);

@@ -4,15 +4,29 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "sim/core/error.h"
 
 namespace attnsim {
+
+int default_workers(unsigned cores, double available_bytes, double bytes_per_worker) {
+  double n = std::max(1u, cores);
+  if (available_bytes > 0 && bytes_per_worker > 0) n = std::min(n, std::floor(available_bytes / bytes_per_worker));
+  return static_cast<int>(std::max(1.0, n));
+}
+
+int default_workers(double bytes_per_worker) {
+  const long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  const double available = pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 0.0;
+  return default_workers(std::thread::hardware_concurrency(), available, bytes_per_worker);
+}
 
 std::vector<std::string> forked_map(size_t n, int jobs, const std::function<std::string(size_t)>& job,
                                     const std::string& what) {

@@ -13,6 +13,13 @@
 
 namespace attnsim {
 
+// Worker processes when the user names none: one per core, but no more than the available
+// memory holds at `bytes_per_worker` each (a 128k validation case holds ~0.3 GB: 128 workers on a
+// wide machine would need ~40 GB). At least one.
+int default_workers(double bytes_per_worker);
+// The same rule on given numbers (testable): cores, available bytes.
+int default_workers(unsigned cores, double available_bytes, double bytes_per_worker);
+
 // `what` names the caller in errors ("sweep", "validate"); also thrown when a worker dies.
 std::vector<std::string> forked_map(size_t n, int jobs, const std::function<std::string(size_t)>& job,
                                     const std::string& what);
