@@ -5,17 +5,10 @@
 #include <queue>
 #include <tuple>
 
+#include "sim/core/hash.h"
+
 namespace attnsim {
 namespace {
-
-// A fixed-seed hash of a counter: a deterministic uniform draw in (0, 1).
-double uniform(uint64_t n) {
-  uint64_t z = n + 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  z ^= z >> 31;
-  return (static_cast<double>(z >> 11) + 0.5) / 9007199254740992.0;
-}
 
 // Tile k of a chunk: (time, chunk id, k); the earliest first, ties by id.
 struct Next {
@@ -31,7 +24,7 @@ L2StackReplay::L2StackReplay(int64_t streams, int64_t tiles_per_stream, double s
     : streams_(streams), tiles_(tiles_per_stream), rate_(std::clamp(sample_rate, 1e-6, 1.0)),
       sampled_(static_cast<size_t>(streams * tiles_per_stream), 1) {
   if (rate_ < 1) {
-    for (size_t i = 0; i < sampled_.size(); ++i) sampled_[i] = uniform(i ^ 0x5a17ull << 40) < rate_;
+    for (size_t i = 0; i < sampled_.size(); ++i) sampled_[i] = unit_uniform(i ^ 0x5a17ull << 40) < rate_;
   }
 }
 
@@ -145,7 +138,7 @@ L2ReplayResult L2StackReplay::replay(const L2PartitionParams& p, const std::vect
         const double near = part[static_cast<size_t>(side)]->access(key + home, share, nx.t_s);
         if (home == side) {
           miss += near / parts;
-        } else if (near > 0 && uniform(++draws) < near) {
+        } else if (near > 0 && unit_uniform(++draws) < near) {
           miss += part[static_cast<size_t>(home)]->access(key + home, share, nx.t_s) / parts;
         }
       }

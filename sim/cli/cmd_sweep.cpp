@@ -71,8 +71,7 @@ void run_sweep(const SweepOptions& o, const World& w) {
   for (size_t p = 0; p < spec.points.size(); ++p) validate_point(spec, p);
   std::vector<size_t> mine;
   for (size_t p = static_cast<size_t>(w.rank); p < spec.points.size(); p += static_cast<size_t>(w.size)) mine.push_back(p);
-  // Default: one process per core, as many as free memory holds at 0.5 GB each (a 128k point).
-  const int jobs = o.jobs > 0 ? o.jobs : w.size > 1 ? 1 : default_workers(0.5e9);
+  const int jobs = o.jobs > 0 ? o.jobs : w.size > 1 ? 1 : default_workers(kBytesPerSimulationWorker);
   if (talk) {
     std::fprintf(stderr, "sweep: %zu points on %d rank(s) x %d process(es)\n", spec.points.size(), w.size, jobs);
   }

@@ -10,9 +10,6 @@
 namespace attnsim {
 namespace {
 
-// Memory one validate worker may need: its largest case (128k prefill) peaks at ~0.3 GB.
-constexpr double kBytesPerValidateWorker = 0.5e9;
-
 struct ValidateCli {
   std::vector<std::string> inputs;
   std::string hw, csv, markdown, json;
@@ -51,7 +48,7 @@ void setup(CLI::App& app) {
     vo.only_set = o->set;
     vo.only_family = o->family;
     vo.progress = !o->quiet;
-    vo.jobs = o->jobs > 0 ? o->jobs : default_workers(kBytesPerValidateWorker);
+    vo.jobs = o->jobs > 0 ? o->jobs : default_workers(kBytesPerSimulationWorker);
     if (!o->csv.empty()) require_writable_output(o->csv);
     if (!o->markdown.empty()) require_writable_output(o->markdown);
     const ValidationReport rep = run_validation(vo);

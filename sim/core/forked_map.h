@@ -17,6 +17,8 @@ namespace attnsim {
 // memory holds at `bytes_per_worker` each (a 128k validation case holds ~0.3 GB: 128 workers on a
 // wide machine would need ~40 GB). At least one.
 int default_workers(double bytes_per_worker);
+// What one simulation worker may need: its largest usual case (128k prefill) peaks at ~0.3 GB.
+constexpr double kBytesPerSimulationWorker = 0.5e9;
 // The same rule on given numbers (testable): cores, available bytes.
 int default_workers(unsigned cores, double available_bytes, double bytes_per_worker);
 

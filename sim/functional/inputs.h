@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/core/hash.h"  // mix64, which the patterns use too
 #include "sim/workload/workload.h"
 
 namespace attnsim {
@@ -54,13 +55,5 @@ class ArrayInputs final : public InputSource {
 // Reads a [B, H, S, D]-like array from .npy into floats, checking its shape.
 std::vector<float> load_bhsd(const std::string& path, int64_t b, int64_t h, int64_t s, int64_t d,
                              const std::string& what);
-
-// splitmix64 finaliser: a bijective, well-mixed hash (inline: patterns hash every block pair).
-inline uint64_t mix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 }  // namespace attnsim

@@ -18,21 +18,15 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 
-from kv_stream_replay import load_trace
+from kv_stream_replay import build_tool, load_trace, replay, tile_steps, write_header
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SIGMAS = [0.0, 0.005, 0.01, 0.02]
 SLOTS, SM_RUN = 264, 16  # two CTAs per SM on 132 SMs; the H100 config's l2_partition_sm_run
-
-
-def steps_of(r, t):
-    tiles_per_head = r["seq"] // 128
-    return (t % tiles_per_head + 1) * 128 // r["step_keys"]
 
 
 def schedule(r, a, b, sigma):
@@ -42,28 +36,28 @@ def schedule(r, a, b, sigma):
     out = []
     for t in range(len(r["tile_start_ns"])):
         start, slot = heapq.heappop(free)
-        n = steps_of(r, t)
+        n = tile_steps(r, t)
         d = max(a + b * n, 0.5 * b * n) * (1 + rnd.gauss(0, sigma))
         out.append((start, d, slot))
         heapq.heappush(free, (start + d, slot))
     return out
 
 
-def replay(r, sched, tool, hw, rate):
+def replay_schedule(r, sched, tool, hw, rate):
     tiles_per_head = r["seq"] // 128
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-        f.write("kv %d %d %d\n" % (r["heads"], r["seq"] // r["step_keys"], r["step_keys"] * 512))
+        write_header(r, f)
         for t, (t0, d, slot) in enumerate(sched):
-            head, n = t // tiles_per_head, steps_of(r, t)
+            head, n = t // tiles_per_head, tile_steps(r, t)
             side = (slot // 2 // SM_RUN) % 2  # slot 2s and 2s + 1 share SM s
             f.write("f %.9e 32768 0 %d\n" % (t0, side))
             for k in range(0, n, 16):  # FA2's order: keys last to first
                 c = min(16, n - k)
                 f.write("c %.9e %.9e %d %d %d %d 1\n" % (t0 + k * d / n, t0 + (k + c) * d / n, head, side, n - k - c, c))
             f.write("f %.9e 32768 1 %d\n" % (t0 + d, side))
-    out = subprocess.run([tool, hw, f.name, str(rate)], check=True, capture_output=True, text=True).stdout
+    reads = replay(tool, hw, f.name, rate)["kv_miss_bytes"] / r["kv_bytes"]
     os.remove(f.name)
-    return json.loads(out)["kv_miss_bytes"] / r["kv_bytes"]
+    return reads
 
 
 def main():
@@ -71,8 +65,7 @@ def main():
     ap.add_argument("file", nargs="?", default=os.path.join(HERE, "data", "micro", "traced", "fa2", "kv_stream_traced.jsonl"))
     ap.add_argument("--attnsim-dir", default=os.path.join(ROOT, "build"))
     a = ap.parse_args()
-    subprocess.run(["cmake", "--build", a.attnsim_dir, "--target", "attnsim_l2_replay"], check=True, stdout=subprocess.DEVNULL)
-    tool = os.path.join(a.attnsim_dir, "validation", "tools", "attnsim_l2_replay")
+    tool = build_tool(a.attnsim_dir)
     hw = os.path.join(ROOT, "hw-configs", "h100-sxm.yaml")
     for line in open(a.file):
         r = json.loads(line)
@@ -80,7 +73,7 @@ def main():
             continue
         trace = load_trace(os.path.join(os.path.dirname(a.file), r["trace_file"]))
         starts, marks = r["tile_start_ns"], trace["t"]
-        x = [steps_of(r, t) for t in range(len(starts))]
+        x = [tile_steps(r, t) for t in range(len(starts))]
         y = [(marks[t][-1] - starts[t]) * 1e-9 for t in range(len(starts))]
         mx, my = statistics.mean(x), statistics.mean(y)
         b = sum((u - mx) * (v - my) for u, v in zip(x, y)) / sum((u - mx) ** 2 for u in x)
@@ -94,7 +87,7 @@ def main():
         print("g %dk %d heads causal: tile = %.1f us + %.3f us per step; identical tiles differ by %.1f%% (CV); "
               "GPU K/V reads %.1fx per head" % (r["seq"] // 1024, r["heads"], fit_a * 1e6, b * 1e6, 100 * cv, gpu))
         for sigma in SIGMAS:
-            print("   duration spread %4.1f%%: %.1fx" % (100 * sigma, replay(r, schedule(r, fit_a, b, sigma), tool, hw, rate)),
+            print("   duration spread %4.1f%%: %.1fx" % (100 * sigma, replay_schedule(r, schedule(r, fit_a, b, sigma), tool, hw, rate)),
                   flush=True)
 
 

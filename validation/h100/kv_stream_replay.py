@@ -52,19 +52,41 @@ def load_trace(path):
     return trace
 
 
+def tile_steps(r, t):
+    """K/V steps of tile t of a traced kernel (causal: up to its diagonal)."""
+    keys = r["step_keys"]
+    if not r.get("causal"):
+        return r["seq"] // keys
+    return ((t % (r["seq"] // QUERY_ROWS) + 1) * QUERY_ROWS + keys - 1) // keys
+
+
+def write_header(r, out):
+    """The timeline's first line: K/V streams (heads), tiles per stream, bytes per tile."""
+    out.write("kv %d %d %d\n" % (r["heads"], r["seq"] // r["step_keys"], r["step_keys"] * HEAD_BYTES_PER_KEY))
+
+
+def replay(tool, hw, path, rate=1.0):
+    """attnsim_l2_replay on a timeline file: its JSON result."""
+    return json.loads(subprocess.run([tool, hw, path, str(rate)], check=True, capture_output=True, text=True).stdout)
+
+
+def build_tool(attnsim_dir):
+    """Builds attnsim_l2_replay if needed; returns its path."""
+    subprocess.run(["cmake", "--build", attnsim_dir, "--target", "attnsim_l2_replay"], check=True,
+                   stdout=subprocess.DEVNULL)
+    return os.path.join(attnsim_dir, "validation", "tools", "attnsim_l2_replay")
+
+
 def timeline(r, trace, side_of_sm, out):
     """Writes the attnsim_l2_replay timeline of one traced kernel."""
-    keys = r["step_keys"]
     tiles_per_head = r["seq"] // QUERY_ROWS
-    steps_per_head = r["seq"] // keys
     every = trace["every"]
-    tile_bytes = keys * HEAD_BYTES_PER_KEY
     q_bytes = QUERY_ROWS * HEAD_BYTES_PER_KEY // 2
-    out.write("kv %d %d %d\n" % (r["heads"], steps_per_head, tile_bytes))
+    write_header(r, out)
     for t, (marks, sm) in enumerate(zip(trace["t"], trace["tile_sm"])):
         side = side_of_sm[sm]
-        head, m = divmod(t, tiles_per_head)
-        n = ((m + 1) * QUERY_ROWS + keys - 1) // keys if r.get("causal") else steps_per_head
+        head = t // tiles_per_head
+        n = tile_steps(r, t)
         descending = r.get("causal") and (r.get("order", 0) & 3) >= 2
         start = r["tile_start_ns"][t] * 1e-9
         if r.get("qo"):
@@ -113,9 +135,7 @@ def main():
     side_of_sm = l2_partition_map.sm_sides(rows)
     if a.pace:
         return pace(a.file, side_of_sm)
-    tool = os.path.join(a.attnsim_dir, "validation", "tools", "attnsim_l2_replay")
-    subprocess.run(["cmake", "--build", a.attnsim_dir, "--target", "attnsim_l2_replay"], check=True,
-                   stdout=subprocess.DEVNULL)
+    tool = build_tool(a.attnsim_dir)
     hw = os.path.join(ROOT, "hw-configs", "h100-sxm.yaml")
     print("%-40s %8s %10s %10s %10s" % ("kernel (K/V reads per head)", "ncu ms", "GPU", "timeline", "attnsim"))
     for line in open(a.file):
@@ -123,7 +143,7 @@ def main():
         trace = load_trace(os.path.join(os.path.dirname(a.file), r["trace_file"]))
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
             timeline(r, trace, side_of_sm, f)
-        rep = json.loads(subprocess.run([tool, hw, f.name], check=True, capture_output=True, text=True).stdout)
+        rep = replay(tool, hw, f.name)
         if r["trace_file"] in a.keep:
             kept = os.path.join(os.path.dirname(a.file),
                                 r["trace_file"].replace("trace_", "timeline_", 1).replace(".json", ".txt.gz"))
