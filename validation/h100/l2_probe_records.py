@@ -24,6 +24,22 @@ def kernels(path):
     return [out[i] for i in sorted(out)]
 
 
+def local_fields(tot):
+    """`--cases local`: where local-memory traffic goes (sectors of 32 B), when measured."""
+    names = {"l2_tex_write_bytes": "lts__t_sectors_srcunit_tex_op_write.sum",
+             "l2_tex_write_miss_bytes": "lts__t_sectors_srcunit_tex_op_write_lookup_miss.sum",
+             "local_load_l1_miss_bytes": "l1tex__t_sectors_pipe_lsu_mem_local_op_ld_lookup_miss.sum",
+             "local_load_l1_hit_bytes": "l1tex__t_sectors_pipe_lsu_mem_local_op_ld_lookup_hit.sum",
+             "local_store_l1_miss_bytes": "l1tex__t_sectors_pipe_lsu_mem_local_op_st_lookup_miss.sum",
+             "local_store_l1_hit_bytes": "l1tex__t_sectors_pipe_lsu_mem_local_op_st_lookup_hit.sum"}
+    out = {k: 32 * tot[m] for k, m in names.items() if m in tot}
+    for k, m in (("l1_to_l2_write_bytes", "l1tex__m_l1tex2xbar_write_bytes.sum"),
+                 ("l2_to_l1_read_bytes", "l1tex__m_xbar2l1tex_read_bytes.sum")):
+        if m in tot:
+            out[k] = tot[m]
+    return out
+
+
 def main():
     d = sys.argv[1]
     ks = kernels(os.path.join(d, "l2_probe_ncu.csv"))
@@ -58,6 +74,7 @@ def main():
                "l2_fabric_bytes": 32 * tot.get("lts__t_sectors_srcunit_ltcfabric.sum", 0),
                "local_load_bytes": tot.get("l1tex__t_bytes_pipe_lsu_mem_local_op_ld.sum"),
                "local_store_bytes": tot.get("l1tex__t_bytes_pipe_lsu_mem_local_op_st.sum"),
+               **local_fields(tot),
                "ncu_kernels": [{"name": k["name"][:160], "grid": k["grid"]} for k in group]}
         print(json.dumps(rec))
 

@@ -39,6 +39,15 @@ WANTED = ["gpu__time_duration.sum", "dram__bytes_read.sum", "dram__bytes_write.s
           "lts__t_sectors_srcnode_gpc_aperture_device_evict_normal.sum",
           "lts__t_sectors_srcnode_gpc_aperture_device_evict_normal_demote.sum",
           "l1tex__t_bytes_pipe_lsu_mem_local_op_ld.sum", "l1tex__t_bytes_pipe_lsu_mem_local_op_st.sum"]
+# `--cases local` (2026-11-28) also asks where FA2's local-memory (spill) traffic goes: L1 hits and
+# misses of local loads and stores, and the SMs' writes that reach L2.
+LOCAL_WANTED = ["lts__t_sectors_srcunit_tex_op_write.sum", "lts__t_sectors_srcunit_tex_op_write_lookup_hit.sum",
+                "lts__t_sectors_srcunit_tex_op_write_lookup_miss.sum",
+                "l1tex__t_sectors_pipe_lsu_mem_local_op_ld_lookup_hit.sum",
+                "l1tex__t_sectors_pipe_lsu_mem_local_op_ld_lookup_miss.sum",
+                "l1tex__t_sectors_pipe_lsu_mem_local_op_st_lookup_hit.sum",
+                "l1tex__t_sectors_pipe_lsu_mem_local_op_st_lookup_miss.sum",
+                "l1tex__m_l1tex2xbar_write_bytes.sum", "l1tex__m_xbar2l1tex_read_bytes.sum"]
 
 # (backend, head_dim, seq, batch, heads, causal, layout)
 CASES = []
@@ -66,8 +75,10 @@ SPILL_CASES = [("fa2", 64, 16384, 1, 16, False, "bhsd"), ("fa2", 64, 16384, 1, 1
 LONG_CASES = [(lab, 128, s, 1, h, causal, "bhsd") for s in (65536, 131072) for h in (4, 8)
               for lab in ("fa2", "fa3") for causal in (False, True)]
 LONG_CASES += [(lab, 64, 65536, 1, 16, causal, "bhsd") for lab in ("fa2", "fa3") for causal in (False, True)]
+# `--cases local`: FA2 d = 128 among those, and the 16k causal spill probe, with LOCAL_WANTED.
+LOCAL_CASES = [c for c in LONG_CASES if c[0] == "fa2" and c[1] == 128 and c[4] == 4] + [SPILL_CASES[6]]
 if "--cases" in sys.argv:
-    CASES = {"main": CASES, "spills": SPILL_CASES, "long": LONG_CASES}[sys.argv[sys.argv.index("--cases") + 1]]
+    CASES = {"main": CASES, "spills": SPILL_CASES, "long": LONG_CASES, "local": LOCAL_CASES}[sys.argv[sys.argv.index("--cases") + 1]]
 
 
 def case_id(c):
@@ -102,7 +113,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out")
     ap.add_argument("--targets", action="store_true", help="internal: run the kernels (under ncu)")
-    ap.add_argument("--cases", choices=["main", "spills", "long"], default="main")
+    ap.add_argument("--cases", choices=["main", "spills", "long", "local"], default="main")
     a = ap.parse_args()
     if a.targets:
         run_targets()
@@ -110,10 +121,13 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     q = subprocess.run(["ncu", "--query-metrics", "--chip", "gh100"], capture_output=True, text=True).stdout
     names = {ln.split()[0] for ln in q.splitlines() if ln.strip() and not ln.startswith(("-", "Device"))}
-    metrics = [m for m in WANTED if m.rsplit(".", 1)[0] in names]
+    wanted = WANTED + (LOCAL_WANTED if a.cases == "local" else [])
+    metrics = [m for m in wanted if m.rsplit(".", 1)[0] in names]
     with open(os.path.join(a.out, "l2_probe_metrics.txt"), "w") as f:
-        f.write("asked: %s\nused: %s\n\nlts metrics on this chip:\n" % (WANTED, metrics))
+        f.write("asked: %s\nused: %s\n\nlts metrics on this chip:\n" % (wanted, metrics))
         f.write("\n".join(sorted(n for n in names if n.startswith("lts__t_sectors_src"))) + "\n")
+        f.write("\nl1tex local-memory metrics on this chip:\n")
+        f.write("\n".join(sorted(n for n in names if n.startswith("l1tex__") and "local" in n)) + "\n")
     raw = os.path.join(a.out, "l2_probe_ncu.csv")
     cmd = ["ncu", "--clock-control", "none", "--metrics", ",".join(metrics), "--csv", "--print-units", "base",
            "--kernel-name", "regex:flash_fwd|fprop|spin_kernel", "--log-file", raw,
