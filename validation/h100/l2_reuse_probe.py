@@ -19,6 +19,9 @@ chip's metrics name it. The script calls ncu on itself.
 `--cases long` (2026-11-28): FA2 and cuDNN prefill at 64k and 128k with 4 or 8 heads, and d = 64
 at 64k: calibration probes for long prefill (the validation kernels have 16 heads at d = 128).
 
+`--cases local` (2026-11-28): FA2 at d = 128, 4 heads, 64k and 128k, and the 16k causal probe, with
+where the spills' local-memory traffic goes (L1 hits and misses, L1-to-L2 writes, L2 write misses).
+
 `--cases spills` (2026-11-27) asks whether FA2's excess comes from its d = 128 register spills:
 FA2 at d = 64 (a kernel that does not spill) at the shapes where d = 128 reads 1.3-4.5x its
 compulsory bytes, with the local-memory traffic counted.
@@ -78,7 +81,8 @@ LONG_CASES += [(lab, 64, 65536, 1, 16, causal, "bhsd") for lab in ("fa2", "fa3")
 # `--cases local`: FA2 d = 128 among those, and the 16k causal spill probe, with LOCAL_WANTED.
 LOCAL_CASES = [c for c in LONG_CASES if c[0] == "fa2" and c[1] == 128 and c[4] == 4] + [SPILL_CASES[6]]
 if "--cases" in sys.argv:
-    CASES = {"main": CASES, "spills": SPILL_CASES, "long": LONG_CASES, "local": LOCAL_CASES}[sys.argv[sys.argv.index("--cases") + 1]]
+    CASES = {"main": CASES, "spills": SPILL_CASES, "long": LONG_CASES,
+             "local": LOCAL_CASES}[sys.argv[sys.argv.index("--cases") + 1]]
 
 
 def case_id(c):
