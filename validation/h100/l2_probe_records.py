@@ -25,19 +25,16 @@ def kernels(path):
 
 
 def local_fields(tot):
-    """`--cases local`: where local-memory traffic goes (sectors of 32 B), when measured."""
-    names = {"l2_tex_write_bytes": "lts__t_sectors_srcunit_tex_op_write.sum",
-             "l2_tex_write_miss_bytes": "lts__t_sectors_srcunit_tex_op_write_lookup_miss.sum",
-             "local_load_l1_miss_bytes": "l1tex__t_sectors_pipe_lsu_mem_local_op_ld_lookup_miss.sum",
-             "local_load_l1_hit_bytes": "l1tex__t_sectors_pipe_lsu_mem_local_op_ld_lookup_hit.sum",
-             "local_store_l1_miss_bytes": "l1tex__t_sectors_pipe_lsu_mem_local_op_st_lookup_miss.sum",
-             "local_store_l1_hit_bytes": "l1tex__t_sectors_pipe_lsu_mem_local_op_st_lookup_hit.sum"}
-    out = {k: 32 * tot[m] for k, m in names.items() if m in tot}
-    for k, m in (("l1_to_l2_write_bytes", "l1tex__m_l1tex2xbar_write_bytes.sum"),
-                 ("l2_to_l1_read_bytes", "l1tex__m_xbar2l1tex_read_bytes.sum")):
-        if m in tot:
-            out[k] = tot[m]
-    return out
+    """`--cases local`: where local-memory traffic goes, in bytes, for the metrics that were measured."""
+    fields = [("l2_tex_write_bytes", "lts__t_sectors_srcunit_tex_op_write.sum", 32),
+              ("l2_tex_write_miss_bytes", "lts__t_sectors_srcunit_tex_op_write_lookup_miss.sum", 32),
+              ("local_load_l1_miss_bytes", "l1tex__t_sectors_pipe_lsu_mem_local_op_ld_lookup_miss.sum", 32),
+              ("local_load_l1_hit_bytes", "l1tex__t_sectors_pipe_lsu_mem_local_op_ld_lookup_hit.sum", 32),
+              ("local_store_l1_miss_bytes", "l1tex__t_sectors_pipe_lsu_mem_local_op_st_lookup_miss.sum", 32),
+              ("local_store_l1_hit_bytes", "l1tex__t_sectors_pipe_lsu_mem_local_op_st_lookup_hit.sum", 32),
+              ("l1_to_l2_write_bytes", "l1tex__m_l1tex2xbar_write_bytes.sum", 1),
+              ("l2_to_l1_read_bytes", "l1tex__m_xbar2l1tex_read_bytes.sum", 1)]  # (field, metric, bytes per unit)
+    return {k: scale * tot[m] for k, m, scale in fields if m in tot}
 
 
 def main():

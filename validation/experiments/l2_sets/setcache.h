@@ -1,20 +1,29 @@
-// Experimental: a set-associative cache with RRIP replacement at block granularity.
+// Experimental (README.md): a set-associative cache at block granularity, LRU or RRIP.
 #pragma once
-#include <cstdint>
-#include <vector>
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
+#include <vector>
 
-static const bool kHash = getenv("SET_HASH") != nullptr;
+#include "sim/core/hash.h"
+
 struct SetCacheParams {
   double capacity_bytes = 26.2e6;
   double block_bytes = 4096;
   int ways = 16;
-  int rrpv_max = 3;      // 2^M - 1
-  int insert_rrpv = 2;   // new lines
-  int hit_rrpv = 0;      // promoted on hit
+  int rrpv_max = 3;          // 2^M - 1; 0 = exact LRU
+  int insert_rrpv = 2;       // new lines
+  int hit_rrpv = 0;          // promoted on hit; -1 = one step
+  uint64_t page_blocks = 0;  // blocks of one page: a page starts at a hashed set, its blocks follow
+  bool hash_blocks = false;  // with page_blocks 0: every block at a hashed set (else by address)
 };
+
+// The set mapping from the environment (SET_PAGE_BLOCKS, SET_HASH), read once by each caller.
+inline void read_set_env(SetCacheParams& p) {
+  if (const char* e = std::getenv("SET_PAGE_BLOCKS")) p.page_blocks = std::strtoull(e, nullptr, 10);
+  p.hash_blocks = std::getenv("SET_HASH") != nullptr;
+}
 
 class SetCache {
  public:
@@ -24,45 +33,55 @@ class SetCache {
     rrpv_.assign(sets_ * p.ways, static_cast<uint8_t>(p.rrpv_max));
     stamp_.assign(sets_ * p.ways, 0);
   }
-  static uint64_t mix(uint64_t x) {
-    x += 0x9e3779b97f4a7c15ull; x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull; return x ^ (x >> 31);
-  }
-  // returns true on hit
+  // Touches block `addr`; true on a hit.
   bool touch(uint64_t addr) {
-    addr += 1;
-    static const uint64_t kPage = getenv("SET_PAGE_BLOCKS") ? atoll(getenv("SET_PAGE_BLOCKS")) : 0;
-    const uint64_t setidx = kPage ? (mix(addr / kPage) + addr % kPage) : (kHash ? mix(addr) : addr);
-    const int64_t s = static_cast<int64_t>(setidx % static_cast<uint64_t>(sets_));
+    addr += 1;  // tag 0 = empty way
+    using attnsim::mix64;
+    const uint64_t idx = p_.page_blocks ? mix64(addr / p_.page_blocks) + addr % p_.page_blocks
+                                        : p_.hash_blocks ? mix64(addr) : addr;
+    const int64_t s = static_cast<int64_t>(idx % static_cast<uint64_t>(sets_));
     uint64_t* t = &tag_[s * p_.ways];
-    uint8_t* r = &rrpv_[s * p_.ways];
-    if (p_.rrpv_max == 0) {  // true LRU by timestamps
-      uint64_t* st = &stamp_[s * p_.ways];
-      ++clock_;
-      int victim = 0;
-      for (int w = 0; w < p_.ways; ++w) {
-        if (t[w] == addr) { st[w] = clock_; return true; }
-        if (st[w] < st[victim]) victim = w;
-      }
-      t[victim] = addr; st[victim] = clock_;
-      return false;
-    }
+    return p_.rrpv_max == 0 ? touch_lru(t, &stamp_[s * p_.ways], addr) : touch_rrip(t, &rrpv_[s * p_.ways], addr);
+  }
+
+ private:
+  bool touch_lru(uint64_t* t, uint64_t* stamp, uint64_t addr) {
+    ++clock_;
+    int victim = 0;
     for (int w = 0; w < p_.ways; ++w) {
-      if (t[w] == addr) { r[w] = static_cast<uint8_t>(p_.hit_rrpv < 0 ? std::max(0, r[w] - 1) : std::min<int>(r[w], p_.hit_rrpv)); return true; }
+      if (t[w] == addr) {
+        stamp[w] = clock_;
+        return true;
+      }
+      if (stamp[w] < stamp[victim]) victim = w;
+    }
+    t[victim] = addr;
+    stamp[victim] = clock_;
+    return false;
+  }
+  bool touch_rrip(uint64_t* t, uint8_t* r, uint64_t addr) {
+    for (int w = 0; w < p_.ways; ++w) {
+      if (t[w] == addr) {
+        r[w] = static_cast<uint8_t>(p_.hit_rrpv < 0 ? std::max(0, r[w] - 1) : std::min<int>(r[w], p_.hit_rrpv));
+        return true;
+      }
     }
     int victim = -1;
-    for (int w = 0; w < p_.ways; ++w) if (t[w] == 0) { victim = w; break; }
-    if (victim < 0) {
-      int mx = 0;
-      for (int w = 0; w < p_.ways; ++w) mx = std::max<int>(mx, r[w]);
-      const int add = p_.rrpv_max - mx;
-      for (int w = 0; w < p_.ways; ++w) { r[w] = static_cast<uint8_t>(r[w] + add); if (victim < 0 && r[w] == p_.rrpv_max) victim = w; }
+    for (int w = 0; w < p_.ways && victim < 0; ++w) {
+      if (t[w] == 0) victim = w;
+    }
+    if (victim < 0) {  // age the set until a line is distant, take the first such way
+      const int add = p_.rrpv_max - *std::max_element(r, r + p_.ways);
+      for (int w = 0; w < p_.ways; ++w) {
+        r[w] = static_cast<uint8_t>(r[w] + add);
+        if (victim < 0 && r[w] == p_.rrpv_max) victim = w;
+      }
     }
     t[victim] = addr;
     r[victim] = static_cast<uint8_t>(p_.insert_rrpv);
     return false;
   }
- private:
+
   SetCacheParams p_;
   int64_t sets_;
   std::vector<uint64_t> tag_;

@@ -13,7 +13,7 @@ struct L2 {
     int64_t miss = 0;
     for (int64_t i = 0; i < n; ++i) {
       const uint64_t a = base + i;
-      const int side = SetCache::mix(a ^ salt) & 1, home = (SetCache::mix(a * 7 + 3) >> 7) & 1;
+      const int side = attnsim::mix64(a ^ salt) & 1, home = (attnsim::mix64(a * 7 + 3) >> 7) & 1;
       bool hit = part[side]->touch(a);
       if (!hit && home != side) hit = part[home]->touch(a);
       miss += !hit;
@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   if (argc > 4) p.insert_rrpv = atoi(argv[4]);
   if (argc > 5) p.block_bytes = atof(argv[5]);
   if (argc > 6) p.hit_rrpv = atoi(argv[6]);
+  read_set_env(p);
   const double MiB = 1048576.0;
   uint64_t next = 1 << 20;  // block address allocator
   auto alloc = [&](double bytes) { uint64_t b = next; next += static_cast<uint64_t>(bytes / p.block_bytes) + 1; return b; };
