@@ -1,20 +1,21 @@
 #!/usr/bin/env python3
-"""Fit the partitioned L2's capacity and FA2's spill write-back on the L2 probe set only.
+"""Check the partitioned L2's capacity and fit FA2's spill write-back on the L2 probe set only.
 
 Calibration data: the Nsight Compute probe kernels in validation/h100/data/probe
 (l2_reuse.jsonl, spills/l2_spills.jsonl: FA2 and cuDNN prefill at 1k-32k, bhsd/bshd/padded
 layouts, d = 64 and 128). The Nsight Compute cases of validation/h100/data/ncu.jsonl (24 kernels) are the
 validation set for DRAM bytes and never enter (docs/validation.md).
 
-1. `l2_partition_capacity` (hw-configs/h100-sxm.yaml): grid search that minimises the mean
-   |relative error| of DRAM *read* bytes over the probe cases whose compulsory bytes (K, V, Q,
-   O) exceed 20 MB (below that nothing is evicted and the capacity cannot matter), with FA2's
-   `spill_per_cta` as configured (the resident CTAs' spilled lines hold that much of each partition,
-   docs/gpu-model.md). `l2_partition_ramp` is not
-   fitted: it is the width of the l2_survival cliff (3/4 of 11.1 MiB).
-2. `spill_per_cta` (workloads/kernels/fa2.yaml): with that capacity, the configured value plus the
-   median over FA2 probe kernels of at least 1024 CTAs of (measured - modelled DRAM write bytes) /
-   CTAs. Run again after copying a changed value: the two settle in one or two rounds.
+1. `l2_partition_capacity` (hw-configs/h100-sxm.yaml): grid scan of the mean |relative error| of
+   DRAM *read* bytes over the probe cases whose compulsory bytes (K, V, Q, O) exceed 20 MB (below
+   that nothing is evicted and the capacity cannot matter), with FA2's measured spill area held
+   (`spill_area_per_cta`, docs/gpu-model.md). The config carries the datasheet value (25 MiB per
+   partition); the scan is the check that the probes agree with it (2026-11-28: best 26.4 MB, 3.1%;
+   3.4% at 26.2 MB). `l2_partition_ramp` is not fitted: it is the width of the l2_survival cliff
+   (3/4 of 11.1 MiB).
+2. `spill_per_cta` (workloads/kernels/fa2.yaml): with the best capacity, the configured value plus
+   the median over FA2 probe kernels of at least 1024 CTAs of (measured - modelled DRAM write
+   bytes) / CTAs. Run again after copying a changed value: it settles in one or two rounds.
 
 It prints both; a person copies them into the configs with their source tags.
 

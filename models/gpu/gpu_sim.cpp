@@ -433,14 +433,14 @@ bool shares_kv_tiles(const Trace& trace) {
   return false;
 }
 
-// Each partition's LRU edge less the register spills of the resident CTAs: a spilled line is
+// Each partition's LRU edge less the register spills' area of the resident CTAs: a spilled line is
 // re-touched all through its CTA's life, so it holds its place and K/V get the rest. A partition
 // keeps its own side's spills whole and the other sides' home share, as for any line.
 L2StackParams spill_reduced(const GpuParams& gpu, const KernelSpec& kernel, int64_t slots, const TraceTotals& totals) {
   L2StackParams p = gpu.l2_partition;
   const double parts = std::max(1, gpu.l2_partitions);
   const double resident = static_cast<double>(std::min<int64_t>(slots, totals.attention_units));
-  const double held = resident * kernel.spill_bytes_per_cta * (2 * parts - 1) / (parts * parts);
+  const double held = resident * kernel.spill_area_bytes_per_cta * (2 * parts - 1) / (parts * parts);
   p.capacity_bytes = std::max(p.ramp_bytes / 2, p.capacity_bytes - held);
   return p;
 }

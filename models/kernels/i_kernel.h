@@ -63,6 +63,7 @@ struct KernelSpec {
   double combine_overhead_s = 0;        // split-KV combine kernel: its duration beyond the per-split merge chain
   bool combine_serial = false;          // the combine merges splits one L2 round trip after another (FA2)
   double spill_bytes_per_cta = 0;       // register spills (local memory) each CTA leaves dirty in L2
+  double spill_area_bytes_per_cta = 0;  // local memory a resident CTA's spills occupy in L2 (its stack frames)
   double host_dispatch_s = 0;           // framework's host time per call: the floor of back-to-back calls
   // Split-KV policy of FlashAttention-2 (flash_api.cpp num_splits_heuristic); absent = two units per SM.
   struct SplitHeuristic {

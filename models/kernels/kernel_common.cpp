@@ -108,6 +108,9 @@ void read_gpu_keys(MapReader& r, KernelSpec& k) {
   k.persistent = r.boolean("persistent", false);
   k.kv_descending = r.choice("kv_order", {"ascending", "descending"}, "ascending") == "descending";
   k.spill_bytes_per_cta = r.has("spill_per_cta") ? r.quantity("spill_per_cta", UnitKind::bytes) : (r.allow("spill_per_cta"), 0.0);
+  // The held area defaults to the write-back: a kernel whose stack frame was not measured.
+  k.spill_area_bytes_per_cta = r.has("spill_area_per_cta") ? r.quantity("spill_area_per_cta", UnitKind::bytes)
+                                                          : (r.allow("spill_area_per_cta"), k.spill_bytes_per_cta);
   if (r.has("split_heuristic")) {
     MapReader h = r.map("split_heuristic");
     auto& sh = k.split_heuristic;
