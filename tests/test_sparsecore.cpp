@@ -283,4 +283,13 @@ TEST_CASE("sweep: the CLI writes CSV, JSON and the plot, identical for any -j", 
     CHECK(fs::file_size(dir.path / "a.png") > 1000);
   }
   CHECK_FALSE(fs::exists(dir.path / "b.png"));
+  // The run budget applies to every point, as in `attnsim run`: over it, the sweep stops with the
+  // point and the estimate; a bad value names its flag.
+  const CliResult tight = run_cli({"sweep", sweep, "-o", dir.file("c"), "-j", "1", "--no-plot", "-q", "--max-time", "1us"}, dir.path);
+  CHECK(tight.rc == 2);
+  CHECK_THAT(tight.err, Contains("point 0") && Contains("time budget") && Contains("--max-time"));
+  CHECK_FALSE(fs::exists(dir.path / "c.csv"));
+  const CliResult typo = run_cli({"sweep", sweep, "-o", dir.file("d"), "--max-memory", "2 parsecs", "-q"}, dir.path);
+  CHECK(typo.rc == 2);
+  CHECK_THAT(typo.err, Contains("--max-memory"));
 }

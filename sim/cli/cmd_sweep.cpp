@@ -13,6 +13,7 @@
 #endif
 
 #include "sim/cli/command.h"
+#include "sim/cli/session_options.h"
 #include "sim/core/error.h"
 #include "sim/core/forked_map.h"
 #include "sim/sweep/sweep_point.h"
@@ -27,6 +28,7 @@ struct SweepOptions {
   int jobs = 0;
   bool no_plot = false;
   bool quiet = false;
+  std::string max_memory, max_time;  // per point run, as `attnsim run` takes them
 };
 
 // Ranks of an MPI launch, from the launcher's environment (so a plain run never
@@ -67,6 +69,8 @@ void run_sweep(const SweepOptions& o, const World& w) {
   const std::string csv = o.prefix + ".csv", json = o.prefix + ".json", png = o.prefix + ".png";
   if (w.rank == 0) require_writable_output(csv);
   const SweepSpec spec = load_sweep(o.file);
+  ResourceBudget budget;
+  apply_budget_options(o.max_memory, o.max_time, budget);
   // Every point must parse before any is simulated: a typo in point 199 fails in a second.
   for (size_t p = 0; p < spec.points.size(); ++p) validate_point(spec, p);
   std::vector<size_t> mine;
@@ -77,7 +81,7 @@ void run_sweep(const SweepOptions& o, const World& w) {
   }
   std::vector<PointResult> results;
   try {
-    results = run_points(spec, mine, jobs);
+    results = run_points(spec, mine, jobs, budget);
   } catch (const Error& e) {  // reported through rank 0, so no rank waits forever
     for (size_t p : mine) results.push_back({p, "", e.what()});
   }
@@ -105,6 +109,7 @@ void setup(CLI::App& app) {
       ->check(CLI::Range(0, 1024));
   cmd->add_flag("--no-plot", o->no_plot, "do not draw the PNG");
   cmd->add_flag("--quiet,-q", o->quiet, "no progress messages on stderr");
+  add_budget_options(cmd, o->max_memory, o->max_time);
   cmd->callback([o] {
     World w;
     w.size = launched_ranks();

@@ -19,6 +19,12 @@ struct CommonOptions {
   std::string max_memory, max_time;  // budget overrides, with units ("32GiB", "3600s")
 };
 
+inline void add_budget_options(CLI::App* cmd, std::string& max_memory, std::string& max_time) {
+  cmd->add_option("--max-memory", max_memory,
+                  "host memory budget, e.g. 32GiB (default: 16 GiB or 3/4 of RAM); bigger runs are refused up front");
+  cmd->add_option("--max-time", max_time, "time budget, e.g. 3600s (default 600s); longer runs are refused up front");
+}
+
 // Everything but --hw, --workload and --kernel (which `compare` takes in its own form).
 inline void add_output_and_budget_options(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--seed", o.seed, "override the workload's seed");
@@ -27,9 +33,7 @@ inline void add_output_and_budget_options(CLI::App* cmd, CommonOptions& o) {
   cmd->add_flag("--quiet,-q", o.quiet, "no progress messages on stderr");
   cmd->add_option("--threads", o.session.threads, "worker threads (results do not depend on it; 0 = all cores)")
       ->check(CLI::Range(0, 1024));
-  cmd->add_option("--max-memory", o.max_memory,
-                  "host memory budget, e.g. 32GiB (default: 16 GiB or 3/4 of RAM); bigger runs are refused up front");
-  cmd->add_option("--max-time", o.max_time, "time budget, e.g. 3600s (default 600s); longer runs are refused up front");
+  add_budget_options(cmd, o.max_memory, o.max_time);
 }
 
 inline void add_session_options(CLI::App* cmd, CommonOptions& o) {
@@ -39,10 +43,8 @@ inline void add_session_options(CLI::App* cmd, CommonOptions& o) {
   add_output_and_budget_options(cmd, o);
 }
 
-inline SessionOptions resolved(const CommonOptions& o, const CLI::App* cmd) {
-  SessionOptions s = o.session;
-  if (cmd->count("--seed")) s.seed = o.seed;
-  s.progress = !o.quiet;
+// --max-memory and --max-time (empty = the default) into `budget`; a bad value names its flag.
+inline void apply_budget_options(const std::string& max_memory, const std::string& max_time, ResourceBudget& budget) {
   auto quantity = [](const std::string& flag, const std::string& text, UnitKind kind) {
     try {
       const double v = parse_quantity(text, kind);
@@ -52,8 +54,15 @@ inline SessionOptions resolved(const CommonOptions& o, const CLI::App* cmd) {
       throw Error(flag + ": " + e.what());
     }
   };
-  if (!o.max_memory.empty()) s.budget.memory_bytes = quantity("--max-memory", o.max_memory, UnitKind::bytes);
-  if (!o.max_time.empty()) s.budget.time_s = quantity("--max-time", o.max_time, UnitKind::time);
+  if (!max_memory.empty()) budget.memory_bytes = quantity("--max-memory", max_memory, UnitKind::bytes);
+  if (!max_time.empty()) budget.time_s = quantity("--max-time", max_time, UnitKind::time);
+}
+
+inline SessionOptions resolved(const CommonOptions& o, const CLI::App* cmd) {
+  SessionOptions s = o.session;
+  if (cmd->count("--seed")) s.seed = o.seed;
+  s.progress = !o.quiet;
+  apply_budget_options(o.max_memory, o.max_time, s.budget);
   return s;
 }
 

@@ -106,11 +106,14 @@ Session prepare_session(const SessionOptions& opt) {
   return ses;
 }
 
-Session prepare_session(HwSpec hw, Workload workload, const std::string& kernel_name, bool progress) {
+Session prepare_session(HwSpec hw, Workload workload, const std::string& kernel_name, bool progress,
+                        const ResourceBudget& budget) {
   Session ses;
   ses.hw = std::move(hw);
   ses.workload = std::move(workload);
-  finish_session(ses, kernel_name, progress, nullptr);
+  SessionOptions opt;  // generated inputs, all cores: only the budget differs from the defaults
+  opt.budget = budget;
+  finish_session(ses, kernel_name, progress, &opt);
   return ses;
 }
 

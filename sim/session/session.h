@@ -42,7 +42,8 @@ struct Session {
 
 Session prepare_session(const SessionOptions& options);
 // Same, from already-parsed parts (tests, sweeps).
-Session prepare_session(HwSpec hw, Workload workload, const std::string& kernel_name, bool progress = false);
+Session prepare_session(HwSpec hw, Workload workload, const std::string& kernel_name, bool progress = false,
+                        const ResourceBudget& budget = {});
 
 // Bytes of Q, K, V and O the layer needs resident in device memory.
 double resident_bytes(const AttentionShape& shape);

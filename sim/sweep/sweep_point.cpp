@@ -32,8 +32,8 @@ Parsed parse_point(const SweepSpec& spec, size_t point) {
 }
 
 // Latency and the timing sections of one kernel at this point.
-nlohmann::ordered_json time_kernel(const Parsed& p, const std::string& kernel) {
-  Session ses = prepare_session(p.hw, p.workload, kernel, false);
+nlohmann::ordered_json time_kernel(const Parsed& p, const std::string& kernel, const ResourceBudget& budget) {
+  Session ses = prepare_session(p.hw, p.workload, kernel, false, budget);
   nlohmann::ordered_json result;
   result["work"] = work_json(ses);
   const std::string& unit = ses.kernel->spec().runs_on;
@@ -75,7 +75,7 @@ void validate_point(const SweepSpec& spec, size_t point) {
   }
 }
 
-nlohmann::ordered_json run_point(const SweepSpec& spec, size_t point) {
+nlohmann::ordered_json run_point(const SweepSpec& spec, size_t point, const ResourceBudget& budget) {
   const Parsed p = parse_point(spec, point);
   nlohmann::ordered_json row;
   row["point"] = point;
@@ -88,7 +88,7 @@ nlohmann::ordered_json run_point(const SweepSpec& spec, size_t point) {
   }
   nlohmann::ordered_json r;
   try {
-    r = time_kernel(p, point_kernel(spec, point));
+    r = time_kernel(p, point_kernel(spec, point), budget);
   } catch (const Error& e) {
     throw Error(where(spec, point) + ": " + e.what());
   }
@@ -113,7 +113,7 @@ nlohmann::ordered_json run_point(const SweepSpec& spec, size_t point) {
     for (const std::string& b : spec.baselines) {
       double t = 0;
       try {
-        t = time_kernel(p, b)["timing"]["latency_s"].get<double>();
+        t = time_kernel(p, b, budget)["timing"]["latency_s"].get<double>();
       } catch (const Error& e) {
         throw Error(where(spec, point) + ": baseline " + b + ": " + e.what());
       }

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/session/budget.h"
 #include "sim/sweep/sweep_spec.h"
 
 namespace attnsim {
@@ -14,6 +15,6 @@ namespace attnsim {
 void validate_point(const SweepSpec& spec, size_t point);
 
 // {column: value}: point, the swept parameters (as written), then the results.
-nlohmann::ordered_json run_point(const SweepSpec& spec, size_t point);
+nlohmann::ordered_json run_point(const SweepSpec& spec, size_t point, const ResourceBudget& budget = {});
 
 }  // namespace attnsim

@@ -10,11 +10,11 @@
 namespace attnsim {
 namespace {
 
-PointResult run_one(const SweepSpec& spec, size_t p) {
+PointResult run_one(const SweepSpec& spec, size_t p, const ResourceBudget& budget) {
   PointResult r;
   r.point = p;
   try {
-    r.row_json = run_point(spec, p).dump();
+    r.row_json = run_point(spec, p, budget).dump();
   } catch (const Error& e) {
     r.error = e.what();
   } catch (const std::exception& e) {
@@ -25,9 +25,10 @@ PointResult run_one(const SweepSpec& spec, size_t p) {
 
 }  // namespace
 
-std::vector<PointResult> run_points(const SweepSpec& spec, const std::vector<size_t>& points, int jobs) {
+std::vector<PointResult> run_points(const SweepSpec& spec, const std::vector<size_t>& points, int jobs,
+                                    const ResourceBudget& budget) {
   const std::vector<std::string> encoded = forked_map(
-      points.size(), jobs, [&](size_t i) { return encode_results({run_one(spec, points[i])}); }, "sweep");
+      points.size(), jobs, [&](size_t i) { return encode_results({run_one(spec, points[i], budget)}); }, "sweep");
   std::vector<PointResult> out;
   for (const std::string& e : encoded) {
     std::vector<PointResult> one = decode_results(e);

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/session/budget.h"
 #include "sim/sweep/sweep_output.h"
 
 namespace attnsim {
@@ -18,7 +19,9 @@ struct PointResult {
 };
 
 // Rows (or errors) of `points`, in that order. jobs <= 1 runs in this process.
-std::vector<PointResult> run_points(const SweepSpec& spec, const std::vector<size_t>& points, int jobs);
+// Each point's runs get `budget` (sim/session/budget.h): a point over it fails with the estimate.
+std::vector<PointResult> run_points(const SweepSpec& spec, const std::vector<size_t>& points, int jobs,
+                                    const ResourceBudget& budget = {});
 
 // One line per point ("<point>\t+<row>" or "<point>\t!<error>"), for files and MPI messages.
 std::string encode_results(const std::vector<PointResult>& results);
