@@ -68,9 +68,9 @@ void run_sweep(const SweepOptions& o, const World& w) {
   const bool talk = !o.quiet && w.rank == 0;
   const std::string csv = o.prefix + ".csv", json = o.prefix + ".json", png = o.prefix + ".png";
   if (w.rank == 0) require_writable_output(csv);
-  const SweepSpec spec = load_sweep(o.file);
   ResourceBudget budget;
   apply_budget_options(o.max_memory, o.max_time, budget);
+  const SweepSpec spec = load_sweep(o.file);
   // Every point must parse before any is simulated: a typo in point 199 fails in a second.
   for (size_t p = 0; p < spec.points.size(); ++p) validate_point(spec, p);
   std::vector<size_t> mine;
