@@ -95,21 +95,22 @@ ResourceEstimate mask_and_trace_cost(const AttentionShape& s, const BlockGeometr
   const double units = head_rows * (splits > 1 ? splits + 1 : 1);
   ResourceEstimate e;
   const bool replay = k.arch == "gpu" && s.phase == Phase::prefill;
+  const double visits = head_rows * visited;
   e.memory_bytes = (entries + cover) * kBytesPerEntry + 2 * mask_rows * kBytesPerRow + units * kBytesPerUnit +
-                   (replay ? std::min(head_rows * visited / 16, kReplayMaxChunks) * kReplayBytesPerChunk +
+                   (replay ? std::min(visits / kChunkBlocks, kReplayMaxChunks) * kReplayBytesPerChunk +
                                  kReplayBucketBytes
                            : 0.0);
   const double row_calls = static_cast<double>(mask_batch * mask_heads) * static_cast<double>(s.q_len);
   // Chunks and passes are the GPU SystemC model's (an attached unit's kernel has its own timing).
   const bool gpu_timing = k.arch == "gpu" && k.runs_on.empty();
   const double passes = replay && gpu_timing ? 2.0 : 1.0;
-  const double chunks = gpu_timing ? head_rows * visited / kChunkBlocks : 0.0;
+  const double chunks = gpu_timing ? visits / kChunkBlocks : 0.0;
   e.time_s = row_calls / kRowCallsPerS + (entries + cover) / kEntriesPerS +
-             passes * (head_rows * visited / kVisitsPerS + chunks / kChunksPerS) +
-             units / kUnitsPerS + (replay ? std::min(head_rows * visited, kReplayMaxTiles) / kReplayTilesPerS : 0.0);
+             passes * (visits / kVisitsPerS + chunks / kChunksPerS) + units / kUnitsPerS +
+             (replay ? std::min(visits, kReplayMaxTiles) / kReplayTilesPerS : 0.0);
   e.mask_blocks = entries + cover;
   e.work_units = units;
-  e.block_visits = head_rows * visited;
+  e.block_visits = visits;
   char buf[160];
   std::snprintf(buf, sizeof buf, "a block mask of ~%.2g blocks, ~%.2g work units and ~%.2g block visits",
                 e.mask_blocks, e.work_units, e.block_visits);

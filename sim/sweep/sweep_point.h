@@ -15,6 +15,6 @@ namespace attnsim {
 void validate_point(const SweepSpec& spec, size_t point);
 
 // {column: value}: point, the swept parameters (as written), then the results.
-nlohmann::ordered_json run_point(const SweepSpec& spec, size_t point, const ResourceBudget& budget = {});
+nlohmann::ordered_json run_point(const SweepSpec& spec, size_t point, const ResourceBudget& budget);
 
 }  // namespace attnsim

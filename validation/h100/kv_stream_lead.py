@@ -17,12 +17,11 @@ its followers sped up by hits); a positive one a runaway. The committed output
 (data/micro/traced/kv_stream_lead.txt) shows neither.
 """
 import bisect
-import glob
-import gzip
-import json
 import os
 import statistics
 import sys
+
+from kv_stream_replay import load_trace
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRACED = os.path.join(HERE, "data", "micro", "traced")
@@ -30,18 +29,6 @@ DEFAULT = ["bulk/trace_b_4_131072_0_1_1", "bulk/trace_b_4_131072_150_1_1", "bulk
            "bulk/trace_b_4_131072_800_1_1", "bulk/trace_p_4_131072_0_1_1", "base/trace_p_4_131072_0_1_1",
            "base/trace_p_4_131072_800_1_1", "cudnn/trace_b_16_131072_550_1_1", "base/trace_g_4_131072_800_1_1",
            "bulk/trace_g_4_131072_800_1_1", "fa2/trace_g_16_131072_1150_1_1"]
-
-
-def load(path):
-    j = json.load(gzip.open(path))
-    tiles = []
-    for deltas in j["t"]:
-        t, acc = [], 0
-        for x in deltas:
-            acc += x
-            t.append(acc)
-        tiles.append(t)
-    return j["every"], j["tile_sm"], tiles
 
 
 def position(t, every, at):
@@ -89,7 +76,8 @@ def main(argv):
     paths = argv or [os.path.join(TRACED, name + ".json.gz") for name in DEFAULT]
     print("%-34s %6s %26s %30s" % ("kernel", "spread", "raw: corr, lag / lead speed", "per-SM mean out: corr, lag / lead"))
     for path in paths:
-        every, sms, tiles = load(path)
+        trace = load_trace(path[:-3] if path.endswith(".gz") else path)
+        every, sms, tiles = trace["every"], trace["tile_sm"], trace["t"]
         grid = os.path.basename(path).split("_")[1] == "g"
         pts = samples(every, sms, tiles, 264 if grid else 132)
         if len(pts) < 10:
