@@ -9,7 +9,7 @@
 #include "sim/report/report.h"
 
 namespace attnsim {
-namespace {
+namespace cmd_check {
 
 struct CheckCliOptions {
   CommonOptions common;
@@ -62,5 +62,5 @@ void setup(CLI::App& app) {
 
 const Registrar<CommandEntry> kRegister("check", CommandEntry{setup});
 
-}  // namespace
+}  // namespace cmd_check
 }  // namespace attnsim

@@ -13,7 +13,7 @@
 #include "sim/timing/timing_model.h"
 
 namespace attnsim {
-namespace {
+namespace cmd_compare {
 
 struct CompareOptions {
   CommonOptions common;  // common.session.hw and .kernel stay empty: see hws and kernels
@@ -106,5 +106,5 @@ void setup(CLI::App& app) {
 
 const Registrar<CommandEntry> kRegister("compare", CommandEntry{setup});
 
-}  // namespace
+}  // namespace cmd_compare
 }  // namespace attnsim

@@ -9,7 +9,7 @@
 #include "sim/hw/hw_spec.h"
 
 namespace attnsim {
-namespace {
+namespace cmd_hw {
 
 nlohmann::json hw_json(const HwSpec& hw) {
   nlohmann::json j = {{"name", hw.name},           {"description", hw.description},
@@ -82,5 +82,5 @@ void setup(CLI::App& app) {
 
 const Registrar<CommandEntry> kRegister("hw", CommandEntry{setup});
 
-}  // namespace
+}  // namespace cmd_hw
 }  // namespace attnsim

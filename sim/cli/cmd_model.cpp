@@ -8,7 +8,7 @@
 #include "sim/hw/hw_spec.h"
 
 namespace attnsim {
-namespace {
+namespace cmd_model {
 
 struct Options {
   ModelOptions m;
@@ -61,5 +61,5 @@ void setup(CLI::App& app) {
 
 const Registrar<CommandEntry> kRegister("model", CommandEntry{setup});
 
-}  // namespace
+}  // namespace cmd_model
 }  // namespace attnsim

@@ -10,7 +10,7 @@
 #include "sim/core/error.h"
 
 namespace attnsim {
-namespace {
+namespace cmd_mxu {
 
 MxuGemm parse_gemm(const std::string& text) {
   MxuGemm g;
@@ -78,5 +78,5 @@ void setup(CLI::App& app) {
 
 const Registrar<CommandEntry> kRegister("mxu", CommandEntry{setup});
 
-}  // namespace
+}  // namespace cmd_mxu
 }  // namespace attnsim

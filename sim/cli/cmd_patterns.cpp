@@ -7,7 +7,7 @@
 #include "sim/cli/command.h"
 
 namespace attnsim {
-namespace {
+namespace cmd_patterns {
 
 void setup(CLI::App& app) {
   auto* cmd = app.add_subcommand("patterns", "list sparsity patterns and their parameters");
@@ -39,5 +39,5 @@ void setup(CLI::App& app) {
 
 const Registrar<CommandEntry> kRegister("patterns", CommandEntry{setup});
 
-}  // namespace
+}  // namespace cmd_patterns
 }  // namespace attnsim

@@ -13,7 +13,7 @@
 #include "sim/hw/hw_spec.h"
 
 namespace attnsim {
-namespace {
+namespace cmd_plan {
 
 struct Options {
   ModelOptions m;
@@ -174,5 +174,5 @@ void setup(CLI::App& app) {
 
 const Registrar<CommandEntry> kRegister("plan", CommandEntry{setup});
 
-}  // namespace
+}  // namespace cmd_plan
 }  // namespace attnsim

@@ -8,7 +8,7 @@
 #include "sim/plot/gnuplot.h"
 
 namespace attnsim {
-namespace {
+namespace cmd_plot {
 
 struct PlotCliOptions {
   std::string input, kind = "traffic", output, script, size;
@@ -69,5 +69,5 @@ void setup(CLI::App& app) {
 
 const Registrar<CommandEntry> kRegister("plot", CommandEntry{setup});
 
-}  // namespace
+}  // namespace cmd_plot
 }  // namespace attnsim

@@ -12,7 +12,7 @@
 #include "sim/timing/timing_model.h"
 
 namespace attnsim {
-namespace {
+namespace cmd_run {
 
 struct RunOptions {
   CommonOptions common;
@@ -67,5 +67,5 @@ void setup(CLI::App& app) {
 
 const Registrar<CommandEntry> kRegister("run", CommandEntry{setup});
 
-}  // namespace
+}  // namespace cmd_run
 }  // namespace attnsim

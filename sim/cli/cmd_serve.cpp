@@ -13,7 +13,7 @@
 #include "sim/hw/hw_spec.h"
 
 namespace attnsim {
-namespace {
+namespace cmd_serve {
 
 struct Options {
   ModelOptions m;
@@ -116,5 +116,5 @@ void setup(CLI::App& app) {
 
 const Registrar<CommandEntry> kRegister("serve", CommandEntry{setup});
 
-}  // namespace
+}  // namespace cmd_serve
 }  // namespace attnsim

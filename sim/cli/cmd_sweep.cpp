@@ -20,7 +20,7 @@
 #include "sim/sweep/sweep_runner.h"
 
 namespace attnsim {
-namespace {
+namespace cmd_sweep {
 
 struct SweepOptions {
   std::string file;
@@ -147,5 +147,5 @@ void setup(CLI::App& app) {
 
 const Registrar<CommandEntry> kRegister("sweep", CommandEntry{setup});
 
-}  // namespace
+}  // namespace cmd_sweep
 }  // namespace attnsim

@@ -10,7 +10,7 @@
 #include "sim/core/error.h"
 
 namespace attnsim {
-namespace {
+namespace cmd_tpu_gemm {
 
 void parse_triple(const std::string& flag, const std::string& text, int64_t* a, int64_t* b, int64_t* c) {
   std::stringstream ss(text);
@@ -70,5 +70,5 @@ void setup(CLI::App& app) {
 
 const Registrar<CommandEntry> kRegister("tpu-gemm", CommandEntry{setup});
 
-}  // namespace
+}  // namespace cmd_tpu_gemm
 }  // namespace attnsim

@@ -8,7 +8,7 @@
 #include "sim/validate/validate.h"
 
 namespace attnsim {
-namespace {
+namespace cmd_validate {
 
 struct ValidateCli {
   std::vector<std::string> inputs;
@@ -62,5 +62,5 @@ void setup(CLI::App& app) {
 
 const Registrar<CommandEntry> kRegister("validate", CommandEntry{setup});
 
-}  // namespace
+}  // namespace cmd_validate
 }  // namespace attnsim

@@ -9,7 +9,7 @@
 #include "sim/core/sanitizer.h"
 
 namespace attnsim {
-namespace {
+namespace cmd_validate_model {
 
 struct Options {
   std::vector<std::string> inputs;
@@ -42,5 +42,5 @@ void setup(CLI::App& app) {
 
 const Registrar<CommandEntry> kRegister("validate-model", CommandEntry{setup});
 
-}  // namespace
+}  // namespace cmd_validate_model
 }  // namespace attnsim
