@@ -213,6 +213,8 @@ TEST_CASE("units: every unit of every kind parses to SI base units", "[config]")
       {"4us", UnitKind::time, 4e-6},
       {"700ns", UnitKind::time, 700e-9},
       {"5ps", UnitKind::time, 5e-12},
+      {"1.5h", UnitKind::time, 5400},
+      {"2min", UnitKind::time, 120},
       {"700W", UnitKind::power, 700},
       {"1.2kW", UnitKind::power, 1200},
       {"250mW", UnitKind::power, 0.25},

@@ -38,6 +38,7 @@ struct KernelSpec {
   std::string aligned_fallback;      // runs_on kernels: the host kernel launched instead when nothing needs gathering
   std::string runs_on;               // attached unit (hw config section, e.g. "sparsecore") whose timing model runs it; "" = the host's
   std::string description;
+  std::string source_file;           // the YAML it was read from, for errors that surface later
   std::string mma_path;              // hardware matrix path, e.g. "wgmma", "mma_sync", "mxu"
   std::vector<TileChoice> tiles;     // by head dim, ascending
   double pipeline_stages = 1;        // K+V tile pairs in flight per CTA (0.5: K and V loaded one at a time)
@@ -110,6 +111,8 @@ struct KernelEntry {
 using KernelRegistry = Registry<KernelEntry>;
 
 KernelSpec load_kernel_spec(const std::string& path);
+// Refuses a kernel whose mma_path this hardware lacks, naming the kernel's file.
+void require_matrix_path(const KernelSpec& spec, const HwSpec& hw);
 // Name ("fa3") or path to a kernel YAML; names resolve in workloads/kernels/.
 std::unique_ptr<IKernel> make_kernel(const std::string& name_or_path);
 std::vector<std::string> list_kernel_configs();

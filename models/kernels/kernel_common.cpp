@@ -37,6 +37,7 @@ void read_gpu_keys(MapReader& r, KernelSpec& k);  // the GPU timing model's keys
 KernelSpec load_kernel_spec(const std::string& path) {
   MapReader r(load_yaml_file(path), path);
   KernelSpec k;
+  k.source_file = path;
   k.name = r.string("name");
   k.impl = r.string("impl");
   k.arch = r.string("arch", "gpu");
@@ -94,8 +95,20 @@ KernelSpec load_kernel_spec(const std::string& path) {
     section.finish();
   }
   r.finish();
-  KernelRegistry::instance().get(k.impl, "kernel implementations");
+  try {
+    KernelRegistry::instance().get(k.impl, "kernel implementations");
+  } catch (const Error& e) {
+    r.fail("impl", e.what());
+  }
   return k;
+}
+
+void require_matrix_path(const KernelSpec& spec, const HwSpec& hw) {
+  try {
+    hw.matrix_path(spec.mma_path);
+  } catch (const Error& e) {
+    throw Error((spec.source_file.empty() ? "" : spec.source_file + ": ") + "mma_path: " + e.what());
+  }
 }
 
 namespace {

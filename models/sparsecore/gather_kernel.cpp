@@ -65,7 +65,7 @@ class SparseCoreGather final : public IKernel {
 
   Trace make_trace(const AttentionShape& shape, std::shared_ptr<const BlockMask> mask,
                    const HwSpec& hw) const override {
-    hw.matrix_path(spec_.mma_path);
+    require_matrix_path(spec_, hw);
     if (mask->geometry().kv_block != 1) throw Error("sparsecore_gather needs a token-granular mask (kv_block 1)");
     TraceTiling tiling;
     tiling.q_block = mask->geometry().q_block;

@@ -21,7 +21,8 @@ const Suffixes& suffixes(UnitKind kind) {
                                      {"GB/s", 1e9}, {"TB/s", 1e12},    {"KiB/s", 1024.0},
                                      {"MiB/s", 1048576.0}, {"GiB/s", 1073741824.0}};
   static const Suffixes frequency = {{"Hz", 1}, {"kHz", 1e3}, {"MHz", 1e6}, {"GHz", 1e9}};
-  static const Suffixes time = {{"s", 1}, {"ms", 1e-3}, {"us", 1e-6}, {"ns", 1e-9}, {"ps", 1e-12}};
+  static const Suffixes time = {{"h", 3600},   {"min", 60},   {"s", 1},        {"ms", 1e-3},
+                                {"us", 1e-6}, {"ns", 1e-9}, {"ps", 1e-12}};
   static const Suffixes power = {{"W", 1}, {"kW", 1e3}, {"mW", 1e-3}};
   static const Suffixes area = {{"um2", 1e-12}, {"mm2", 1e-6}, {"cm2", 1e-4}};
   switch (kind) {

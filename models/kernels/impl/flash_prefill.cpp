@@ -16,7 +16,7 @@ class FlashPrefill final : public IKernel {
 
   Trace make_trace(const AttentionShape& shape, std::shared_ptr<const BlockMask> mask,
                    const HwSpec& hw) const override {
-    hw.matrix_path(spec_.mma_path);  // fails early with the paths this hardware has
+    require_matrix_path(spec_, hw);  // fails early with the paths this hardware has
     TraceTiling tiling;
     tiling.q_block = mask->geometry().q_block;
     tiling.kv_block = mask->geometry().kv_block;

@@ -29,7 +29,7 @@ class SplitKvDecode final : public IKernel {
 
   Trace make_trace(const AttentionShape& shape, std::shared_ptr<const BlockMask> mask,
                    const HwSpec& hw) const override {
-    hw.matrix_path(spec_.mma_path);
+    require_matrix_path(spec_, hw);
     TraceTiling tiling;
     tiling.q_block = mask->geometry().q_block;
     tiling.kv_block = mask->geometry().kv_block;
