@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "models/patterns/i_sparsity_pattern.h"
@@ -290,6 +291,37 @@ TEST_CASE("bigbird rows hold window + global + r random blocks", "[patterns]") {
   const std::vector<uint32_t> sizes = {1, 2, 3, 4, 5, 6, 7, 7, 7};
   for (size_t i = 0; i < sizes.size(); ++i) CHECK(c.row(0, 1, static_cast<int64_t>(i)).size == sizes[i]);
   CHECK(row_text(c, 3, 1) == "0F 1F 2F 3P");
+}
+
+TEST_CASE("bigbird draws its random blocks per row: no table of every row at long context", "[patterns]") {
+  // 32 heads x 16384 block rows x 16384 random blocks would be a 34 GB table of picks.
+  const AttentionShape s = shape(int64_t{1} << 20, int64_t{1} << 20, 32);
+  const auto p = make("{name: bigbird, random_blocks: 1000000000}", s, 5);
+  std::vector<Interval> out;
+  p->row_intervals(0, 31, 700000, out);  // every block is random, window or global: the whole row
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].begin == 0);
+  CHECK(out[0].end == int64_t{1} << 20);
+  // Rows drawn in any order, from two threads, match the row drawn alone (seeded per head and row).
+  const auto q = make("{name: bigbird, random_blocks: 5}", s, 5);
+  auto row_of = [&](int64_t head, int64_t pos) {
+    std::vector<Interval> iv;
+    q->row_intervals(0, head, pos, iv);
+    std::string text;
+    for (const Interval& v : iv) text += std::to_string(v.begin) + "-" + std::to_string(v.end) + " ";
+    return text;
+  };
+  const std::string alone = row_of(7, 500000);
+  std::string other_thread;
+  std::thread t([&] {
+    row_of(7, 900000);
+    other_thread = row_of(7, 500000);
+  });
+  t.join();
+  row_of(3, 500000);
+  CHECK(row_of(7, 500000) == alone);
+  CHECK(other_thread == alone);
+  CHECK(row_of(3, 500000) != alone);
 }
 
 TEST_CASE("block_diagonal documents", "[patterns]") {

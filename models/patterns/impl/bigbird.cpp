@@ -8,6 +8,7 @@
 // and the queries of global blocks (i < g) attend to every block. With causal, keys
 // after the query are dropped, and random blocks are drawn only among blocks <= i.
 #include <algorithm>
+#include <atomic>
 
 #include "models/patterns/i_sparsity_pattern.h"
 #include "sim/functional/inputs.h"
@@ -21,20 +22,11 @@ class BigBird final : public ISparsityPattern {
  public:
   BigBird(const AttentionShape& s, uint64_t seed, int64_t block, int64_t window, int64_t global, int64_t random,
           bool causal)
-      : kv_len_(s.kv_len), block_(block), window_(window), global_(global), random_(random), causal_(causal) {
+      : kv_len_(s.kv_len), heads_(s.q_heads), block_(block), window_(window), global_(global), random_(random), causal_(causal),
+        seed_(seed), instance_(next_instance()) {
     blocks_ = (kv_len_ + block_ - 1) / block_;
     random_ = std::min(random_, blocks_);  // never more than there are blocks
     first_row_ = s.q_offset() / block_;
-    const int64_t rows = blocks_ - first_row_;
-    picks_.assign(static_cast<size_t>(s.q_heads * rows * random_), kNone);
-    for (int64_t h = 0; h < s.q_heads; ++h) {
-      for (int64_t i = first_row_; i < blocks_; ++i) {
-        const uint64_t key =
-            mix64(mix64(mix64(seed ^ 0xb16b12dULL) ^ static_cast<uint64_t>(h)) ^ static_cast<uint64_t>(i));
-        // data() + offset, not &picks_[offset]: picks_ is empty when random_ is 0.
-        choose(i, key, picks_.data() + (h * rows + i - first_row_) * random_);
-      }
-    }
   }
 
   void row_intervals(int64_t, int64_t head, int64_t q_pos, std::vector<Interval>& out) const override {
@@ -70,10 +62,37 @@ class BigBird final : public ISparsityPattern {
   }
 
  private:
+  // The random blocks of (head, block row i), drawn on demand: a table of every row's picks
+  // (heads x rows x r) reached tens of GB at long context and large r. A head's queries come
+  // in runs of one block row, so each thread keeps the last row it drew per head.
   const uint32_t* row_picks(int64_t head, int64_t i) const {
     static const uint32_t none[1] = {kNone};
     if (random_ == 0 || i < first_row_) return none;
-    return &picks_[static_cast<size_t>((head * (blocks_ - first_row_) + i - first_row_) * random_)];
+    struct LastRows {
+      uint64_t instance = 0;       // 0: nothing drawn yet (instances count from 1)
+      std::vector<int64_t> row;    // per head, -1 = none
+      std::vector<uint32_t> picks; // [head][random_]
+    };
+    thread_local LastRows last;
+    if (last.instance != instance_) {
+      last.instance = instance_;
+      last.row.assign(static_cast<size_t>(heads_), -1);
+      last.picks.assign(static_cast<size_t>(heads_ * random_), kNone);
+    }
+    uint32_t* picks = last.picks.data() + head * random_;
+    if (last.row[static_cast<size_t>(head)] != i) {
+      std::fill(picks, picks + random_, kNone);
+      const uint64_t key =
+          mix64(mix64(mix64(seed_ ^ 0xb16b12dULL) ^ static_cast<uint64_t>(head)) ^ static_cast<uint64_t>(i));
+      choose(i, key, picks);
+      last.row[static_cast<size_t>(head)] = i;
+    }
+    return picks;
+  }
+  // Tells apart patterns that reuse a freed one's address, for the per-thread row above.
+  static uint64_t next_instance() {
+    static std::atomic<uint64_t> counter{0};
+    return ++counter;
   }
   bool fixed(int64_t i, int64_t kb) const { return kb < global_ || (kb >= i - window_ / 2 && kb <= i + window_ / 2); }
 
@@ -108,10 +127,11 @@ class BigBird final : public ISparsityPattern {
     }
   }
 
-  int64_t kv_len_, block_, window_, global_, random_;
+  int64_t kv_len_, heads_, block_, window_, global_, random_;
   bool causal_;
+  uint64_t seed_;
+  uint64_t instance_;
   int64_t blocks_ = 0, first_row_ = 0;
-  std::vector<uint32_t> picks_;  // [head][block row - first_row_][random_], kNone = unused
 };
 
 std::unique_ptr<ISparsityPattern> create(MapReader& r, const PatternContext& ctx) {
