@@ -132,6 +132,22 @@ TEST_CASE("pure tensor-core case: time = blocks x MMA cycles", "[gpu]") {
   REQUIRE(got == Approx(expected_s).epsilon(0.002));
 }
 
+TEST_CASE("head dims between a kernel's built ones run as the next built one", "[gpu]") {
+  Toy t;
+  t.exp_per_clock = 1e6;  // softmax practically free: time = MMA cycles
+  const HwSpec hw = toy_hw(t);
+  const Workload w = parse_workload(load_yaml_string("name: t\nbatch: 1\nq_heads: 1\nhead_dim: 80\nphase: prefill\n"
+                                                     "q_len: 1024\nkv_len: 1024\npattern: {name: dense}\n", "t"), "t");
+  // 8 x 8 tiles of 128 x 128; built for 64 and 96, d = 80 multiplies 96 columns.
+  const double built_s = 64 * 4.0 * 128 * 128 * 96 / 4096 * 1e-9;
+  CHECK(latency_s(hw, w, toy_kernel(0, 0, 1, "head_dims: [64, 96]\n")) == Approx(built_s).epsilon(0.002));
+  // No list: the head dim itself; beyond the list (d > 64): also itself.
+  CHECK(latency_s(hw, w, toy_kernel(0, 0)) == Approx(built_s * 80 / 96).epsilon(0.002));
+  CHECK(latency_s(hw, w, toy_kernel(0, 0, 1, "head_dims: [64]\n")) == Approx(built_s * 80 / 96).epsilon(0.002));
+  // The list must ascend, each once.
+  CHECK_THROWS_WITH(make_kernel(toy_kernel(0, 0, 1, "head_dims: [96, 64]\n")), Catch::Matchers::Contains("head_dims") && Catch::Matchers::Contains("ascending"));
+}
+
 TEST_CASE("single CTA of known tiles: MMA and softmax with partial overlap", "[gpu]") {
   const HwSpec hw = toy_hw(Toy{});
   // One query block (128 rows) against 8 KV blocks. Per block: MMA 4*128^3/4096 = 2048 cycles;

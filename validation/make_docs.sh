@@ -45,3 +45,8 @@ GP
 
 one validation/h100/data "" "H100 SXM"
 one validation/h200/data "h200-" "H200 SXM (config only, no refit)"
+
+# Head dims between the built ones (H200, validation.md "Head dims"): latency only, no plot.
+"$bin" validate --no-gate -q --csv "$out/h200-headdim-cases.csv" --markdown "$out/h200-headdim-summary.md" \
+  validation/h200/data/headdim > "$out/h200-headdim-report.txt" || true
+echo "wrote $out/h200-headdim-summary.md, h200-headdim-cases.csv, h200-headdim-report.txt"

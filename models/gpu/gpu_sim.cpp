@@ -459,20 +459,23 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   }
   const BlockGeometry& g = trace.mask().geometry();
   const double d = static_cast<double>(s.head_dim);
+  // A head dim between the kernel's built ones runs the next built one: its products and shared-
+  // memory tiles are that wide (zero-filled), while K/V move at the real width (memory requests).
+  const double d_built = static_cast<double>(kernel.padded_head_dim(s.head_dim));
   // Per (query tile, KV block) step; rows are the tile's rows padded to the MMA granularity.
   const int64_t rows = (trace.tiling().pack_gqa ? s.group_size() : 1) * std::min(g.q_block, s.q_len);
   int64_t padded = (rows + kernel.mma_tile_m - 1) / kernel.mma_tile_m * kernel.mma_tile_m;
   if (kernel.computes_full_q_tile) padded = std::max(padded, kernel.tile_for(s.head_dim).q_block);
   const double rows_pad = static_cast<double>(padded);
   const double cols = static_cast<double>(g.kv_block);
-  ctx.mma_cycles = 4.0 * rows_pad * cols * d / (rate.at(s.dtype) * kernel.mma_efficiency);
+  ctx.mma_cycles = 4.0 * rows_pad * cols * d_built / (rate.at(s.dtype) * kernel.mma_efficiency);
   ctx.exp_cycles = rows * cols / (hw.exp_per_clock_per_unit * gpu.exp_issue_fraction);
   ctx.vec_full_cycles = rows * cols * kernel.softmax_vector_ops_per_element / hw.vector_flops_per_clock_per_unit;
   ctx.vec_partial_cycles = rows * cols * (kernel.softmax_vector_ops_per_element + kernel.mask_vector_ops_per_element) /
                            hw.vector_flops_per_clock_per_unit;
-  const double tile_bytes = 2.0 * cols * ctx.head_bytes;  // K and V
+  const double tile_bytes = 2.0 * cols * d_built * dtype_bytes(s.dtype);  // K and V in shared memory
   const double readers = std::ceil(rows_pad / static_cast<double>(kernel.smem_reader_rows));
-  ctx.smem_bytes_block = tile_bytes * (1.0 + readers) + rows * d * dtype_bytes(s.dtype);
+  ctx.smem_bytes_block = tile_bytes * (1.0 + readers) + rows * d_built * dtype_bytes(s.dtype);
   const MemoryLevel* smem = hw.find_level(MemoryKind::scratchpad);
   if (!smem) throw Error(hw.name + ": the GPU model needs a 'kind: scratchpad' level (shared memory)");
   ctx.smem_bytes_per_cycle = smem->bandwidth_bytes_per_s / hw.clock_hz;

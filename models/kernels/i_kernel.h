@@ -41,6 +41,7 @@ struct KernelSpec {
   std::string source_file;           // the YAML it was read from, for errors that surface later
   std::string mma_path;              // hardware matrix path, e.g. "wgmma", "mma_sync", "mxu"
   std::vector<TileChoice> tiles;     // by head dim, ascending
+  std::vector<int64_t> head_dims;    // head dims the kernel is built for, ascending; empty = any runs as is
   double pipeline_stages = 1;        // K+V tile pairs in flight per CTA (0.5: K and V loaded one at a time)
   double softmax_overlap_fraction = 0;  // share of softmax hidden under MMA (0 = serial)
   bool skips_empty_blocks = true;    // block-sparse aware (false = dense kernel with causal only)
@@ -76,6 +77,10 @@ struct KernelSpec {
   } split_heuristic;
 
   const TileChoice& tile_for(int64_t head_dim) const;
+  // The built head dim a head dim runs as: the smallest listed one that holds it (its matrix work
+  // and shared-memory tiles are that wide; K/V still move at the real width). Beyond the list, or
+  // with none, the head dim itself.
+  int64_t padded_head_dim(int64_t head_dim) const;
 
   template <class P>
   const P& params() const {

@@ -15,6 +15,13 @@ const TileChoice& KernelSpec::tile_for(int64_t head_dim) const {
               std::to_string(tiles.back().max_head_dim) + " (pick another kernel or a smaller head_dim)");
 }
 
+int64_t KernelSpec::padded_head_dim(int64_t head_dim) const {
+  for (int64_t built : head_dims) {
+    if (head_dim <= built) return built;
+  }
+  return head_dim;
+}
+
 std::string IKernel::dispatch(const AttentionShape&, const HwSpec&) const { return ""; }
 
 BlockGeometry IKernel::block_geometry(const AttentionShape& shape) const {
@@ -115,6 +122,10 @@ namespace {
 
 void read_gpu_keys(MapReader& r, KernelSpec& k) {
   k.ctas_per_sm = static_cast<int>(r.integer("ctas_per_sm", 1, 64));
+  k.head_dims = r.integer_list("head_dims", 1, 1024, std::vector<int64_t>{});
+  if (!std::is_sorted(k.head_dims.begin(), k.head_dims.end(), std::less_equal<>())) {
+    r.fail("head_dims", "list the built head dims in ascending order, each once");
+  }
   k.mma_tile_m = r.integer("mma_tile_m", 1, 1024);
   k.computes_full_q_tile = r.boolean("computes_full_q_tile", false);
   k.exposed_load_latency = r.boolean("exposed_load_latency", false);

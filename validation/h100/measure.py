@@ -12,6 +12,7 @@ Phases
   gemm    bf16 matrix products (square and attention-shaped)
   sdpa    dense prefill through torch SDPA, one backend at a time
   sdpa_short  extra calibration cases: short prefill (S = 256 … 3072), not in the validation grid
+  sdpa_headdim  prefill at head dims 32 … 256 (S = 8k, B = 2, 16 heads): the padding to built head dims
   flex    block-sparse prefill through FlexAttention (BlockMask from block tensors)
   decode  one-token decode against a KV cache, CUDA-graph replays
   ncu     Nsight Compute DRAM/L2 byte counts for a handful of the cases above
@@ -532,10 +533,10 @@ def prefill_batch(s):
     return max(1, 16384 // s)
 
 
-def make_sdpa_case(label, d, s, causal):
+def make_sdpa_case(label, d, s, causal, b=None, h=None):
     """Returns (record, fn); fn is None when inputs could not be built."""
-    h = 16 if d == 128 else 32
-    b = prefill_batch(s)
+    h = h or (16 if d == 128 else 32)
+    b = b or prefill_batch(s)
     case_id = "sdpa-%s-d%d-s%d-b%d-h%d-%s" % (label, d, s, b, h, "causal" if causal else "noncausal")
     pairs = causal_pairs(s) if causal else s * s
     rec = base_record(case_id, "prefill", label, backend=BACKEND_NAMES[label], batch=b, q_heads=h, kv_heads=h,
@@ -588,11 +589,23 @@ def sdpa_short_grid(smoke):
             for s in (256, 512, 768, 1536, 3072)]
 
 
+def sdpa_headdim_grid(smoke):
+    """Head dims between and beyond the validation grid's 64 and 128 (2026-11-28): a kernel built
+    for a set of head dims runs the next larger one, so its time should step, not grow smoothly.
+    Fixed batch, heads and length, so that only d changes. Kept apart from the validation data
+    (data/headdim/), as a check of the padding rule, which comes from the kernels' sources."""
+    if smoke:
+        return [("fa2", 80, 8192, False, 2, 16)]
+    dims = (32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120, 128, 160, 192, 256)
+    return [(lab, d, 8192, causal, 2, 16) for lab in ("fa2", "fa3", "mem_efficient") for causal in (False, True)
+            for d in dims]
+
+
 def phase_sdpa(args, timer, sink, grid=None):
-    for lab, d, s, causal in grid if grid is not None else sdpa_grid(args.smoke):
+    for lab, d, s, causal, *bh in grid if grid is not None else sdpa_grid(args.smoke):
         rec, fn = None, None
         try:
-            rec, fn = make_sdpa_case(lab, d, s, causal)
+            rec, fn = make_sdpa_case(lab, d, s, causal, *bh)
             ok, why = try_first_call(fn)
             if not ok:
                 rec["status"] = "skipped" if "OutOfMemory" not in why else "error"
@@ -1166,7 +1179,7 @@ def phase_ncu(args, sink):
 # main
 # --------------------------------------------------------------------------------------
 
-PHASES = ["copy", "gemm", "sdpa", "sdpa_short", "flex", "decode", "ncu"]
+PHASES = ["copy", "gemm", "sdpa", "sdpa_short", "sdpa_headdim", "flex", "decode", "ncu"]
 
 
 def summary(out_dir):
@@ -1249,6 +1262,8 @@ def main():
                 phase_sdpa(args, timer, sink)
             elif p == "sdpa_short":
                 phase_sdpa(args, timer, sink, sdpa_short_grid(args.smoke))
+            elif p == "sdpa_headdim":
+                phase_sdpa(args, timer, sink, sdpa_headdim_grid(args.smoke))
             elif p == "flex":
                 phase_flex(args, timer, sink)
             elif p == "decode":
