@@ -22,8 +22,8 @@ class BigBird final : public ISparsityPattern {
  public:
   BigBird(const AttentionShape& s, uint64_t seed, int64_t block, int64_t window, int64_t global, int64_t random,
           bool causal)
-      : kv_len_(s.kv_len), heads_(s.q_heads), block_(block), window_(window), global_(global), random_(random), causal_(causal),
-        seed_(seed), instance_(next_instance()) {
+      : kv_len_(s.kv_len), heads_(s.q_heads), block_(block), window_(window), global_(global), random_(random),
+        causal_(causal), seed_(seed), instance_(next_instance()) {
     blocks_ = (kv_len_ + block_ - 1) / block_;
     random_ = std::min(random_, blocks_);  // never more than there are blocks
     first_row_ = s.q_offset() / block_;
