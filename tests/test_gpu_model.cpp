@@ -145,7 +145,8 @@ TEST_CASE("head dims between a kernel's built ones run as the next built one", "
   CHECK(latency_s(hw, w, toy_kernel(0, 0)) == Approx(built_s * 80 / 96).epsilon(0.002));
   CHECK(latency_s(hw, w, toy_kernel(0, 0, 1, "head_dims: [64]\n")) == Approx(built_s * 80 / 96).epsilon(0.002));
   // The list must ascend, each once.
-  CHECK_THROWS_WITH(make_kernel(toy_kernel(0, 0, 1, "head_dims: [96, 64]\n")), Catch::Matchers::Contains("head_dims") && Catch::Matchers::Contains("ascending"));
+  CHECK_THROWS_WITH(make_kernel(toy_kernel(0, 0, 1, "head_dims: [96, 64]\n")),
+                    Catch::Matchers::Contains("head_dims") && Catch::Matchers::Contains("ascending"));
 }
 
 TEST_CASE("single CTA of known tiles: MMA and softmax with partial overlap", "[gpu]") {
