@@ -1,14 +1,29 @@
 #!/usr/bin/env python3
-"""Which kernel each SDPA backend launches per head dim (run under Nsight Compute).
+"""SDPA prefill per backend and head dim, one call each, to run under Nsight Compute.
 
+    python3 headdim_kernels.py [BACKENDS] [DIMS]     # defaults: fa2,fa3,mem_efficient 64,80,96,128,160,192,224,256
+
+S = 8k, B = 2, 16 heads, non-causal, random bf16 inputs. The two runs of 2026-11-28 (H200), output
+in validation/h200/data/headdim/:
+
+* which kernel each head dim launches (the name carries the built head dim and tile: FA2
+  Flash_fwd_kernel_traits<d, kBlockM, kBlockN, warps, ...>, cuDNN ..._64x128x<d>_..., memory-
+  efficient fmha_cutlassF_..._<rows>x<keys>_...), headdim_kernels_ncu.csv:
     ncu --csv --metrics launch__grid_size,launch__block_size,launch__registers_per_thread,\
-launch__shared_mem_per_block_dynamic -k regex:'flash|fmha|cudnn|sm90' python3 headdim_kernels.py
+launch__shared_mem_per_block_dynamic,gpu__time_duration.sum -k regex:'flash|fmha|cudnn|sm90|attention' \
+python3 headdim_kernels.py
 
-One prefill call per (backend, head dim) at S = 8k, B = 2, 16 heads, non-causal: ncu profiles
-each launch, and the kernel name carries the built head dim and tile shape (FA2:
-Flash_fwd_kernel_traits<d, kBlockM, kBlockN, warps, ...>; cuDNN: ..._64x128x<d>_...; memory-
-efficient: fmha_cutlassF_..._<rows>x<keys>_...). Output of the 2026-11-28 run (H200):
-validation/h200/data/headdim/headdim_kernels_ncu.csv.
+* what FA2's uneven-width path (Is_even_K false: d = 40, 56, 112) costs against d = 64 and 128,
+  headdim_uneven_ncu.csv:
+    ncu --csv --clock-control none --metrics gpu__time_duration.sum,smsp__inst_executed.sum,\
+sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active,\
+l1tex__data_pipe_lsu_wavefronts_mem_shared_op_st.sum,l1tex__data_pipe_lsu_wavefronts_mem_shared_op_ld.sum,\
+smsp__inst_executed_op_ldgsts.sum,smsp__inst_executed_op_global_ld.sum,smsp__inst_executed_op_shared_st.sum,\
+lts__t_sectors_srcunit_tex_op_read.sum,dram__bytes_read.sum,sm__warps_active.avg.pct_of_peak_sustained_active,\
+smsp__average_warp_latency_issue_stalled_barrier.ratio,smsp__average_warp_latency_issue_stalled_short_scoreboard.ratio,\
+smsp__average_warp_latency_issue_stalled_long_scoreboard.ratio,smsp__average_warp_latency_issue_stalled_mio_throttle.ratio,\
+smsp__average_warp_latency_issue_stalled_math_pipe_throttle.ratio,smsp__issue_active.avg.pct_of_peak_sustained_active,\
+launch__registers_per_thread -k regex:flash_fwd python3 headdim_kernels.py fa2 40,56,64,112,128
 """
 import sys
 
@@ -18,13 +33,14 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 
 BACKENDS = {"fa2": SDPBackend.FLASH_ATTENTION, "fa3": SDPBackend.CUDNN_ATTENTION,
             "mem_efficient": SDPBackend.EFFICIENT_ATTENTION}
-DIMS = [int(d) for d in (sys.argv[1].split(",") if len(sys.argv) > 1 else "64,80,96,128,160,192,224,256".split(","))]
+labels = sys.argv[1].split(",") if len(sys.argv) > 1 else list(BACKENDS)
+dims = [int(d) for d in (sys.argv[2] if len(sys.argv) > 2 else "64,80,96,128,160,192,224,256").split(",")]
 
-for label, be in BACKENDS.items():
-    for d in DIMS:
+for label in labels:
+    for d in dims:
         q, k, v = (torch.randn(2, 16, 8192, d, device="cuda", dtype=torch.bfloat16) for _ in range(3))
         try:
-            with sdpa_kernel([be]):
+            with sdpa_kernel([BACKENDS[label]]):
                 F.scaled_dot_product_attention(q, k, v)
             torch.cuda.synchronize()
             print("ran %s d=%d" % (label, d), file=sys.stderr)
