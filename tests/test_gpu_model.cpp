@@ -75,15 +75,16 @@ gpu:
 }
 
 // `extra`: further kernel keys (YAML lines), e.g. "persistent: true\n".
+// `tiles`: the kernel's tile list (YAML flow sequence) instead of one 128 x 128 tile for every head dim.
 std::string toy_kernel(double overlap, double softmax_ops, int ctas_per_sm = 1, const std::string& extra = "",
-                       double stages = 2) {
+                       double stages = 2, const std::string& tiles = "") {
   const auto path = std::filesystem::temp_directory_path() /
                     ("attnsim_toy_kernel_" + std::to_string(static_cast<int>(overlap * 100)) + "_" +
                      std::to_string(static_cast<int>(softmax_ops)) + "_" + std::to_string(ctas_per_sm) + "_" +
-                     std::to_string(std::hash<std::string>{}(extra)) + "_" + std::to_string(static_cast<int>(stages * 10)) + ".yaml");
+                     std::to_string(std::hash<std::string>{}(extra + tiles)) + "_" + std::to_string(static_cast<int>(stages * 10)) + ".yaml");
   std::ofstream f(path);
   f << "name: toy\nimpl: flash_prefill\nmma_path: wgmma\n"
-    << "tiles: [{max_head_dim: 256, q_block: 128, kv_block: 128}]\n"
+    << "tiles: " << (tiles.empty() ? "[{max_head_dim: 256, q_block: 128, kv_block: 128}]" : tiles) << "\n"
     << "pipeline_stages: " << stages << "\nsoftmax_overlap_fraction: " << overlap << "\nskips_empty_blocks: true\nphases: prefill\n"
     << "ctas_per_sm: " << ctas_per_sm << "\nmma_tile_m: 64\nsmem_reader_rows: 64\n"
     << "softmax_vector_ops_per_element: " << softmax_ops << "\nmask_vector_ops_per_element: 0\n" << extra;
@@ -147,6 +148,36 @@ TEST_CASE("head dims between a kernel's built ones run as the next built one", "
   // The list must ascend, each once.
   CHECK_THROWS_WITH(make_kernel(toy_kernel(0, 0, 1, "head_dims: [96, 64]\n")),
                     Catch::Matchers::Contains("head_dims") && Catch::Matchers::Contains("ascending"));
+}
+
+TEST_CASE("below its built head dim a tile pays its uneven-width stores, and a tile may set its own occupancy", "[gpu]") {
+  Toy t;
+  t.exp_per_clock = 1e6;  // softmax practically free: time = MMA cycles + the stores
+  t.sms = 4;
+  const HwSpec hw = toy_hw(t);
+  auto one_head = [](int64_t d) {
+    return parse_workload(load_yaml_string("name: t\nbatch: 1\nq_heads: 1\nhead_dim: " + std::to_string(d) +
+                                           "\nphase: prefill\nq_len: 128\nkv_len: 1024\npattern: {name: dense}\n", "t"), "t");
+  };
+  const std::string tiles = "[{max_head_dim: 64, q_block: 128, kv_block: 128},"
+                            " {max_head_dim: 96, q_block: 128, kv_block: 128, ctas_per_sm: 3, uneven_width_smem_wavefronts_per_key: 2}]";
+  const std::string k = toy_kernel(0, 0, 1, "head_dims: [64, 96]\nuneven_width_cycles_per_wavefront: 1.5\n", 2, tiles);
+  // One CTA, 8 KV blocks of 128 keys. d = 96 is built: 4*128*128*96/4096 = 1536 cycles per block.
+  const double built_s = 8 * 1536 * 1e-9;
+  CHECK(latency_s(hw, one_head(96), k) == Approx(built_s).epsilon(0.002));
+  // d = 80 runs the 96 kernel unevenly: 128 keys x 2 wavefronts x 1.5 cycles more per block.
+  CHECK(latency_s(hw, one_head(80), k) == Approx(built_s + 8 * 384 * 1e-9).epsilon(0.002));
+  // d = 64 is built on a tile without stores; d = 48 runs it unevenly, but that tile has none.
+  const double d64_s = 8 * 1024 * 1e-9;
+  CHECK(latency_s(hw, one_head(48), k) == Approx(d64_s).epsilon(0.002));
+  // The 96 tile's kernel fits 3 CTAs per SM, the kernel's default 1.
+  Session ses96 = prepare_session(hw, one_head(96), k);
+  CHECK(simulate_gpu(*ses96.trace, ses96.hw, ses96.kernel->spec()).slots == 12);
+  Session ses64 = prepare_session(hw, one_head(64), k);
+  CHECK(simulate_gpu(*ses64.trace, ses64.hw, ses64.kernel->spec()).slots == 4);
+  // A typo in a tile's key is refused, naming it.
+  const std::string bad = toy_kernel(0, 0, 1, "", 2, "[{max_head_dim: 96, q_block: 128, kv_block: 128, ctas_per_SM: 3}]");
+  CHECK_THROWS_WITH(make_kernel(bad), Catch::Matchers::Contains("ctas_per_SM"));
 }
 
 TEST_CASE("single CTA of known tiles: MMA and softmax with partial overlap", "[gpu]") {

@@ -56,6 +56,7 @@ struct RunContext {
   double head_bytes;  // K (or V) bytes per key: head_dim x dtype bytes
   // Per-block cycle costs on an unshared SM.
   double mma_cycles = 0, exp_cycles = 0, vec_full_cycles = 0, vec_partial_cycles = 0, smem_bytes_block = 0;
+  double uneven_cycles = 0;  // a head dim below the built one: the per-block stores, serial with the MMAs
   double smem_bytes_per_cycle = 0;
   double l2_latency_s = 0, hbm_latency_s = 0;
   // Partitioned LRU L2 (l2_replay.h): the first pass records into `record`, a second one takes
@@ -283,7 +284,7 @@ SC_MODULE(CtaSlot) {
     auto block_s = [&](double share, bool masked) {
       const double c_mma = ctx.mma_cycles * share;
       const double softmax = (ctx.exp_cycles + (masked ? ctx.vec_partial_cycles : ctx.vec_full_cycles)) * share;
-      const double compute = c_mma + softmax - f * std::min(c_mma, softmax);
+      const double compute = c_mma + softmax - f * std::min(c_mma, softmax) + ctx.uneven_cycles * share;
       return std::max(compute, ctx.smem_bytes_block / ctx.smem_bytes_per_cycle * share) / clk;
     };
     double share = static_cast<double>(active[sm]);  // CTAs sharing this SM's pipes now
@@ -473,6 +474,10 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   ctx.vec_full_cycles = rows * cols * kernel.softmax_vector_ops_per_element / hw.vector_flops_per_clock_per_unit;
   ctx.vec_partial_cycles = rows * cols * (kernel.softmax_vector_ops_per_element + kernel.mask_vector_ops_per_element) /
                            hw.vector_flops_per_clock_per_unit;
+  if (d_built > d) {
+    ctx.uneven_cycles = cols * kernel.tile_for(s.head_dim).uneven_width_smem_wavefronts_per_key *
+                        kernel.uneven_width_cycles_per_wavefront;
+  }
   const double tile_bytes = 2.0 * cols * d_built * dtype_bytes(s.dtype);  // K and V in shared memory
   const double readers = std::ceil(rows_pad / static_cast<double>(kernel.smem_reader_rows));
   ctx.smem_bytes_block = tile_bytes * (1.0 + readers) + rows * d_built * dtype_bytes(s.dtype);
@@ -501,7 +506,7 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
                                  totals.kv_bytes_streamed / l2.bandwidth_bytes_per_s,
                                  (totals.q_bytes + totals.out_bytes) / hw.dram().bandwidth_bytes_per_s, 1e-6});
   const double bucket_s = std::clamp(est_s / 4000.0, 1e-9, 1e-5);
-  const int per_sm = std::min(kernel.ctas_per_sm, gpu.max_ctas_per_sm);  // resident CTAs per SM
+  const int per_sm = std::min(kernel.ctas_per_sm_for(s.head_dim), gpu.max_ctas_per_sm);  // resident CTAs per SM
 
   const int64_t streams = s.batch * s.kv_heads;
   // One timing run; with the partitioned L2 replay, possibly a second one with its misses.

@@ -20,6 +20,10 @@ struct TileChoice {
   int64_t max_head_dim = 0;
   int64_t q_block = 0;
   int64_t kv_block = 0;
+  int ctas_per_sm = 0;  // this tile's kernel's occupancy where it differs from the kernel's; 0 = the kernel's
+  // A head dim below the built one (FA2's Is_even_K false) adds shared-memory stores to every K/V
+  // tile, issued by the warps that run the MMAs: wavefronts per key row (measured per built kernel).
+  double uneven_width_smem_wavefronts_per_key = 0;
 };
 
 // Base of the architecture-specific kernel parameters (a kernel YAML's `tpu:` section),
@@ -49,7 +53,7 @@ struct KernelSpec {
   bool pack_gqa = false;
   std::vector<std::string> phases;   // "prefill", "decode"
   // Timing-model parameters (see docs/gpu-model.md):
-  int ctas_per_sm = 1;                  // resident CTAs per SM (occupancy from smem/registers)
+  int ctas_per_sm = 1;                  // resident CTAs per SM (occupancy from smem/registers); see ctas_per_sm_for
   int64_t mma_tile_m = 64;              // MMA row granularity: query rows are padded to it
   bool persistent = false;              // one CTA per slot loops over tiles, prefetching the next (FA3, cuDNN)
   bool kv_descending = false;           // visits a row's KV blocks last to first (FA2's n_block loop)
@@ -61,6 +65,7 @@ struct KernelSpec {
   double mma_efficiency = 1;            // share of the path's peak MMA rate this kernel's instruction mix reaches
   double memory_efficiency = 1;         // share of the achievable DRAM bandwidth this kernel's access pattern sustains
   double tile_overhead_cycles = 0;      // per work unit, not hidden: prologue/epilogue outside the pipelined loop
+  double uneven_width_cycles_per_wavefront = 0;  // serial cost of each of a tile's uneven-width store wavefronts
   double fixed_overhead_s = 0;          // auxiliary work per call (layout copies, extra kernels), added to the latency
   double combine_overhead_s = 0;        // split-KV combine kernel: its duration beyond the per-split merge chain
   bool combine_serial = false;          // the combine merges splits one L2 round trip after another (FA2)
@@ -81,6 +86,8 @@ struct KernelSpec {
   // and shared-memory tiles are that wide; K/V still move at the real width). Beyond the list, or
   // with none, the head dim itself.
   int64_t padded_head_dim(int64_t head_dim) const;
+  // Resident CTAs per SM for this head dim's tile (a tile's own, else the kernel's).
+  int ctas_per_sm_for(int64_t head_dim) const;
 
   template <class P>
   const P& params() const {

@@ -22,6 +22,12 @@ int64_t KernelSpec::padded_head_dim(int64_t head_dim) const {
   return head_dim;
 }
 
+int KernelSpec::ctas_per_sm_for(int64_t head_dim) const {
+  if (tiles.empty()) return ctas_per_sm;
+  const int own = tile_for(head_dim).ctas_per_sm;
+  return own > 0 ? own : ctas_per_sm;
+}
+
 std::string IKernel::dispatch(const AttentionShape&, const HwSpec&) const { return ""; }
 
 BlockGeometry IKernel::block_geometry(const AttentionShape& shape) const {
@@ -65,6 +71,10 @@ KernelSpec load_kernel_spec(const std::string& path) {
     c.max_head_dim = t.integer("max_head_dim", 1, 1024);
     c.q_block = t.integer("q_block", 1, 4096);
     c.kv_block = t.integer("kv_block", 1, 4096);
+    if (k.arch == "gpu") {
+      c.ctas_per_sm = static_cast<int>(t.integer("ctas_per_sm", 1, 64, 0));
+      c.uneven_width_smem_wavefronts_per_key = t.number("uneven_width_smem_wavefronts_per_key", 0.0, 1e3, 0.0);
+    }
     t.finish();
     if (!k.tiles.empty() && c.max_head_dim <= k.tiles.back().max_head_dim) {
       t.fail("max_head_dim", "tiles must be listed by ascending max_head_dim");
@@ -85,6 +95,7 @@ KernelSpec load_kernel_spec(const std::string& path) {
     k.mma_efficiency = r.number("mma_efficiency", 0.05, 1.0, 1.0);
     k.memory_efficiency = r.number("memory_efficiency", 0.05, 1.0, 1.0);
     k.tile_overhead_cycles = r.number("tile_overhead_cycles", 0.0, 1e6, 0.0);
+    k.uneven_width_cycles_per_wavefront = r.number("uneven_width_cycles_per_wavefront", 0.0, 1e3, 0.0);
   }
   // Optional times that default to none (a quantity must otherwise be positive).
   auto optional_time = [&r](const char* key) { return r.has(key) ? r.quantity(key, UnitKind::time) : (r.allow(key), 0.0); };

@@ -24,6 +24,14 @@ smsp__average_warp_latency_issue_stalled_barrier.ratio,smsp__average_warp_latenc
 smsp__average_warp_latency_issue_stalled_long_scoreboard.ratio,smsp__average_warp_latency_issue_stalled_mio_throttle.ratio,\
 smsp__average_warp_latency_issue_stalled_math_pipe_throttle.ratio,smsp__issue_active.avg.pct_of_peak_sustained_active,\
 launch__registers_per_thread -k regex:flash_fwd python3 headdim_kernels.py fa2 40,56,64,112,128
+
+* the same store counts for every FA2 kernel (which head dims run unevenly, read off `Is_even_K`
+  in the kernel name; validation/fit_uneven_width.py turns them into the tiles'
+  uneven_width_smem_wavefronts_per_key), headdim_uneven_all_ncu.csv (GPU: gpu_uneven_all.txt):
+    ncu --csv --clock-control none --metrics gpu__time_duration.sum,smsp__inst_executed_op_shared_st.sum,\
+l1tex__data_pipe_lsu_wavefronts_mem_shared_op_st.sum,l1tex__data_pipe_lsu_wavefronts_mem_shared_op_ld.sum,\
+smsp__inst_executed_op_ldgsts.sum,launch__grid_size,launch__block_size,launch__registers_per_thread \
+-k regex:flash_fwd python3 headdim_kernels.py fa2 32,40,48,64,72,80,88,96,104,120,128,160,176,192,224,256
 """
 import sys
 
