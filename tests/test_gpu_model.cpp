@@ -150,7 +150,7 @@ TEST_CASE("head dims between a kernel's built ones run as the next built one", "
                     Catch::Matchers::Contains("head_dims") && Catch::Matchers::Contains("ascending"));
 }
 
-TEST_CASE("below its built head dim a tile pays its uneven-width stores, and a tile may set its own occupancy", "[gpu]") {
+TEST_CASE("below its built head dim a tile pays its uneven-width stores, and a tile may set its own occupancy and readers", "[gpu]") {
   Toy t;
   t.exp_per_clock = 1e6;  // softmax practically free: time = MMA cycles + the stores
   t.sms = 4;
@@ -175,6 +175,20 @@ TEST_CASE("below its built head dim a tile pays its uneven-width stores, and a t
   CHECK(simulate_gpu(*ses96.trace, ses96.hw, ses96.kernel->spec()).slots == 12);
   Session ses64 = prepare_session(hw, one_head(64), k);
   CHECK(simulate_gpu(*ses64.trace, ses64.hw, ses64.kernel->spec()).slots == 4);
+  // A tile's own shared-memory readers: where the shared-memory pipe binds (10 B/clk), a block
+  // moves 2*128*64*2 bytes of K/V in, once per reader out, plus Q (128*64*2): 64 rows per reader
+  // (the kernel's) against 16 (the tile's).
+  Toy narrow = t;
+  narrow.smem_bandwidth = "10GB/s";
+  const HwSpec slow_smem = toy_hw(narrow);
+  const std::string readers16 = toy_kernel(0, 0, 1, "", 2, "[{max_head_dim: 64, q_block: 128, kv_block: 128, smem_reader_rows: 16}]");
+  CHECK(latency_s(slow_smem, one_head(64), toy_kernel(0, 0)) == Approx(8 * (32768.0 * 3 + 16384) / 10 * 1e-9).epsilon(0.002));
+  CHECK(latency_s(slow_smem, one_head(64), readers16) == Approx(8 * (32768.0 * 9 + 16384) / 10 * 1e-9).epsilon(0.002));
+  // The uneven-width stores are wavefronts of that pipe too: one cycle each.
+  const std::string stores = toy_kernel(0, 0, 1, "head_dims: [64]\nuneven_width_cycles_per_wavefront: 1.5\n", 2,
+                                        "[{max_head_dim: 64, q_block: 128, kv_block: 128, uneven_width_smem_wavefronts_per_key: 2}]");
+  CHECK(latency_s(slow_smem, one_head(48), stores) ==
+        Approx(8 * ((32768.0 * 3 + 16384) / 10 + 256) * 1e-9).epsilon(0.002));
   // A typo in a tile's key is refused, naming it.
   const std::string bad = toy_kernel(0, 0, 1, "", 2, "[{max_head_dim: 96, q_block: 128, kv_block: 128, ctas_per_SM: 3}]");
   CHECK_THROWS_WITH(make_kernel(bad), Catch::Matchers::Contains("ctas_per_SM"));

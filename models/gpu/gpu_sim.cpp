@@ -56,7 +56,9 @@ struct RunContext {
   double head_bytes;  // K (or V) bytes per key: head_dim x dtype bytes
   // Per-block cycle costs on an unshared SM.
   double mma_cycles = 0, exp_cycles = 0, vec_full_cycles = 0, vec_partial_cycles = 0, smem_bytes_block = 0;
-  double uneven_cycles = 0;  // a head dim below the built one: the per-block stores, serial with the MMAs
+  // A head dim below the built one: the per-block stores' wavefronts (each a cycle of the shared-
+  // memory pipe) and their cost to the warps that issue them, serial with the MMAs.
+  double uneven_wavefronts = 0, uneven_cycles = 0;
   double smem_bytes_per_cycle = 0;
   double l2_latency_s = 0, hbm_latency_s = 0;
   // Partitioned LRU L2 (l2_replay.h): the first pass records into `record`, a second one takes
@@ -285,7 +287,7 @@ SC_MODULE(CtaSlot) {
       const double c_mma = ctx.mma_cycles * share;
       const double softmax = (ctx.exp_cycles + (masked ? ctx.vec_partial_cycles : ctx.vec_full_cycles)) * share;
       const double compute = c_mma + softmax - f * std::min(c_mma, softmax) + ctx.uneven_cycles * share;
-      return std::max(compute, ctx.smem_bytes_block / ctx.smem_bytes_per_cycle * share) / clk;
+      return std::max(compute, (ctx.smem_bytes_block / ctx.smem_bytes_per_cycle + ctx.uneven_wavefronts) * share) / clk;
     };
     double share = static_cast<double>(active[sm]);  // CTAs sharing this SM's pipes now
     double full_s = block_s(share, false), partial_s = block_s(share, true);
@@ -475,11 +477,11 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   ctx.vec_partial_cycles = rows * cols * (kernel.softmax_vector_ops_per_element + kernel.mask_vector_ops_per_element) /
                            hw.vector_flops_per_clock_per_unit;
   if (d_built > d) {
-    ctx.uneven_cycles = cols * kernel.tile_for(s.head_dim).uneven_width_smem_wavefronts_per_key *
-                        kernel.uneven_width_cycles_per_wavefront;
+    ctx.uneven_wavefronts = cols * kernel.tile_for(s.head_dim).uneven_width_smem_wavefronts_per_key;
+    ctx.uneven_cycles = ctx.uneven_wavefronts * kernel.uneven_width_cycles_per_wavefront;
   }
   const double tile_bytes = 2.0 * cols * d_built * dtype_bytes(s.dtype);  // K and V in shared memory
-  const double readers = std::ceil(rows_pad / static_cast<double>(kernel.smem_reader_rows));
+  const double readers = std::ceil(rows_pad / static_cast<double>(kernel.smem_reader_rows_for(s.head_dim)));
   ctx.smem_bytes_block = tile_bytes * (1.0 + readers) + rows * d_built * dtype_bytes(s.dtype);
   const MemoryLevel* smem = hw.find_level(MemoryKind::scratchpad);
   if (!smem) throw Error(hw.name + ": the GPU model needs a 'kind: scratchpad' level (shared memory)");

@@ -28,6 +28,12 @@ int KernelSpec::ctas_per_sm_for(int64_t head_dim) const {
   return own > 0 ? own : ctas_per_sm;
 }
 
+int64_t KernelSpec::smem_reader_rows_for(int64_t head_dim) const {
+  if (tiles.empty()) return smem_reader_rows;
+  const int64_t own = tile_for(head_dim).smem_reader_rows;
+  return own > 0 ? own : smem_reader_rows;
+}
+
 std::string IKernel::dispatch(const AttentionShape&, const HwSpec&) const { return ""; }
 
 BlockGeometry IKernel::block_geometry(const AttentionShape& shape) const {
@@ -73,6 +79,7 @@ KernelSpec load_kernel_spec(const std::string& path) {
     c.kv_block = t.integer("kv_block", 1, 4096);
     if (k.arch == "gpu") {
       c.ctas_per_sm = static_cast<int>(t.integer("ctas_per_sm", 1, 64, 0));
+      c.smem_reader_rows = t.integer("smem_reader_rows", 1, 4096, 0);
       c.uneven_width_smem_wavefronts_per_key = t.number("uneven_width_smem_wavefronts_per_key", 0.0, 1e3, 0.0);
     }
     t.finish();

@@ -32,6 +32,20 @@ launch__registers_per_thread -k regex:flash_fwd python3 headdim_kernels.py fa2 4
 l1tex__data_pipe_lsu_wavefronts_mem_shared_op_st.sum,l1tex__data_pipe_lsu_wavefronts_mem_shared_op_ld.sum,\
 smsp__inst_executed_op_ldgsts.sum,launch__grid_size,launch__block_size,launch__registers_per_thread \
 -k regex:flash_fwd python3 headdim_kernels.py fa2 32,40,48,64,72,80,88,96,104,120,128,160,176,192,224,256
+
+* FA2 and cuDNN at the wide head dims (shared-memory loads per tile step, local memory, tensor pipe,
+  clock, stall reasons), headdim_wide_ncu.csv:
+    ncu --csv --clock-control none --metrics gpu__time_duration.sum,\
+sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active,\
+sm__pipe_tensor_op_gmma_cycles_active.avg.pct_of_peak_sustained_active,smsp__inst_executed.sum,\
+l1tex__t_bytes_pipe_lsu_mem_local_op_ld.sum,l1tex__t_bytes_pipe_lsu_mem_local_op_st.sum,\
+lts__t_sectors_srcunit_tex_op_read.sum,dram__bytes_read.sum,l1tex__data_pipe_lsu_wavefronts_mem_shared_op_ld.sum,\
+smsp__average_warp_latency_issue_stalled_{short_scoreboard,long_scoreboard,barrier,math_pipe_throttle,\
+mio_throttle,wait}.ratio,smsp__issue_active.avg.pct_of_peak_sustained_active,sm__cycles_elapsed.avg.per_second,\
+launch__grid_size,launch__block_size,launch__registers_per_thread,launch__shared_mem_per_block_dynamic,\
+sm__warps_active.avg.pct_of_peak_sustained_active -k regex:'flash_fwd|cudnn|sm90' \
+python3 headdim_kernels.py fa2,fa3 128,192,256
+  (the stall metrics spelled out one by one; braces here only to keep the line short)
 """
 import sys
 
