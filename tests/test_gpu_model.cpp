@@ -194,6 +194,26 @@ TEST_CASE("below its built head dim a tile pays its uneven-width stores, and a t
   CHECK_THROWS_WITH(make_kernel(bad), Catch::Matchers::Contains("ctas_per_SM"));
 }
 
+TEST_CASE("an output accumulator in global memory is read and written through L2 for every K/V block", "[gpu]") {
+  Toy t;
+  t.exp_per_clock = 1e6;
+  const HwSpec hw = toy_hw(t);
+  // One CTA of 128 rows (d = 128 from dense()) against 8 blocks of 128 keys.
+  const double acc = 128 * 128 * 4.0, kv = 8 * 2 * 128 * 128 * 2.0, q = 128 * 128 * 2.0;
+  const auto plain = run_json(hw, dense(1, 128, 1024), toy_kernel(0, 0));
+  const auto global = run_json(hw, dense(1, 128, 1024), toy_kernel(0, 0, 1, "", 2,
+                                "[{max_head_dim: 256, q_block: 128, kv_block: 128, output_accumulator: global}]"));
+  CHECK(plain["traffic"]["l2"]["read_bytes"].get<double>() == Approx(kv + q));
+  CHECK(global["traffic"]["l2"]["read_bytes"].get<double>() == Approx(kv + q + 7 * acc));  // none before the first block
+  CHECK(global["traffic"]["l2"]["write_bytes"].get<double>() ==
+        Approx(plain["traffic"]["l2"]["write_bytes"].get<double>() + 8 * acc));
+  // The cache keeps the accumulator: DRAM sees only K, V, Q and O.
+  CHECK(global["traffic"]["hbm"]["read_bytes"].get<double>() == Approx(plain["traffic"]["hbm"]["read_bytes"].get<double>()));
+  CHECK(global["traffic"]["hbm"]["write_bytes"].get<double>() == Approx(plain["traffic"]["hbm"]["write_bytes"].get<double>()));
+  CHECK_THROWS_WITH(make_kernel(toy_kernel(0, 0, 1, "", 2, "[{max_head_dim: 256, q_block: 128, kv_block: 128, output_accumulator: hbm}]")),
+                    Catch::Matchers::Contains("output_accumulator"));
+}
+
 TEST_CASE("single CTA of known tiles: MMA and softmax with partial overlap", "[gpu]") {
   const HwSpec hw = toy_hw(Toy{});
   // One query block (128 rows) against 8 KV blocks. Per block: MMA 4*128^3/4096 = 2048 cycles;

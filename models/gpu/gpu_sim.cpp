@@ -30,7 +30,7 @@ using sc_core::SC_SEC;
 
 // What a CTA asks of the memory system; the target fills in the completion.
 struct MemRequest : tlm::tlm_extension<MemRequest> {
-  enum Op { load_q, load_kv, store, read_l2 } op = load_q;
+  enum Op { load_q, load_kv, store, read_l2, write_l2 } op = load_q;
   int64_t stream = 0;
   const uint32_t* blocks = nullptr;
   uint32_t n = 0;
@@ -201,6 +201,9 @@ SC_MODULE(MemorySystem) {
       case MemRequest::read_l2:  // split-KV partials, just written: still in the cache, if there is one
         r->done_s = transfer(t0, cache < 0 ? r->bytes : 0, r->bytes, false);
         break;
+      case MemRequest::write_l2:  // rewrites lines the cache holds dirty (an accumulator): DRAM sees them only without one
+        r->done_s = transfer(t0, cache < 0 ? r->bytes : 0, r->bytes, true);
+        break;
     }
     trans.set_response_status(tlm::TLM_OK_RESPONSE);
   }
@@ -297,6 +300,7 @@ SC_MODULE(CtaSlot) {
     const bool down = ctx.kernel->kv_descending;
     double block_interval_s = full_s;  // refined from each chunk's actual pace
     int64_t chunk = ctx.chunk_base.empty() ? -1 : ctx.chunk_base[index];
+    const double acc_block_bytes = ctx.kernel->tile_for(tr.shape().head_dim).global_output_accumulator ? rows * d * 4.0 : 0.0;
     for (uint32_t done = 0; done < u.entry_end - u.entry_begin; ++chunk) {
       const uint32_t n = static_cast<uint32_t>(std::min<int64_t>(ctx.options.quantum_blocks, u.entry_end - u.entry_begin - done));
       // Chunk [e, e + n) of the row's entries, taken from the front or the back.
@@ -317,8 +321,16 @@ SC_MODULE(CtaSlot) {
       r.descending = down;
       r.block_interval_s = block_interval_s;
       r.chunk = chunk;
-      const double mem_done = memory(r);
+      double mem_done = memory(r);
       const double lat = r.latency_s;
+      if (acc_block_bytes > 0) {  // the accumulator's read (none before the unit's first block) and write
+        MemRequest ar, aw;
+        ar.op = MemRequest::read_l2;
+        ar.bytes = (n - (done == 0 ? 1 : 0)) * acc_block_bytes;
+        aw.op = MemRequest::write_l2;
+        aw.bytes = n * acc_block_bytes;
+        mem_done = std::max({mem_done, memory(ar), memory(aw)});
+      }
       const double compute = static_cast<double>(n - partial) * full_s + static_cast<double>(partial) * partial_s;
       // K/V loads: at most `stages` tile pairs in flight per CTA (Little's law: n blocks
       // take at least n * latency / stages); the last block's compute follows its data.

@@ -25,6 +25,9 @@ struct TileChoice {
   // A head dim below the built one (FA2's Is_even_K false) adds shared-memory stores to every K/V
   // tile, issued by the warps that run the MMAs: wavefronts per key row (measured per built kernel).
   double uneven_width_smem_wavefronts_per_key = 0;
+  // The fp32 output accumulator lives in global memory (xformers' kernels above kMaxK 128): every
+  // K/V block reads the previous partial output and writes the new one, through L2.
+  bool global_output_accumulator = false;
 };
 
 // Base of the architecture-specific kernel parameters (a kernel YAML's `tpu:` section),

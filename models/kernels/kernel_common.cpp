@@ -81,6 +81,7 @@ KernelSpec load_kernel_spec(const std::string& path) {
       c.ctas_per_sm = static_cast<int>(t.integer("ctas_per_sm", 1, 64, 0));
       c.smem_reader_rows = t.integer("smem_reader_rows", 1, 4096, 0);
       c.uneven_width_smem_wavefronts_per_key = t.number("uneven_width_smem_wavefronts_per_key", 0.0, 1e3, 0.0);
+      c.global_output_accumulator = t.choice("output_accumulator", {"registers", "global"}, "registers") == "global";
     }
     t.finish();
     if (!k.tiles.empty() && c.max_head_dim <= k.tiles.back().max_head_dim) {

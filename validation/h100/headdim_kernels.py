@@ -46,6 +46,14 @@ launch__grid_size,launch__block_size,launch__registers_per_thread,launch__shared
 sm__warps_active.avg.pct_of_peak_sustained_active -k regex:'flash_fwd|cudnn|sm90' \
 python3 headdim_kernels.py fa2,fa3 128,192,256
   (the stall metrics spelled out one by one; braces here only to keep the line short)
+
+* the memory-efficient kernels' L2 and DRAM traffic (the gmem kernel's accumulator),
+  headdim_memeff_ncu.csv:
+    ncu --csv --clock-control none --metrics gpu__time_duration.sum,lts__t_sectors_srcunit_tex_op_read.sum,\
+lts__t_sectors_srcunit_tex_op_write.sum,dram__bytes_read.sum,dram__bytes_write.sum,\
+sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active,l1tex__t_bytes_pipe_lsu_mem_global_op_ld.sum,\
+l1tex__t_bytes_pipe_lsu_mem_global_op_st.sum,smsp__inst_executed_op_ldgsts.sum,launch__grid_size,launch__block_size,\
+launch__registers_per_thread -k regex:fmha python3 headdim_kernels.py mem_efficient 64,128,160,192,256
 """
 import sys
 
