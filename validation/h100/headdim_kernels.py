@@ -54,6 +54,18 @@ lts__t_sectors_srcunit_tex_op_write.sum,dram__bytes_read.sum,dram__bytes_write.s
 sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active,l1tex__t_bytes_pipe_lsu_mem_global_op_ld.sum,\
 l1tex__t_bytes_pipe_lsu_mem_global_op_st.sum,smsp__inst_executed_op_ldgsts.sum,launch__grid_size,launch__block_size,\
 launch__registers_per_thread -k regex:fmha python3 headdim_kernels.py mem_efficient 64,128,160,192,256
+
+* the memory-efficient kernels' instruction mix (validation/memeff_instruction_mix.py reads it),
+  memeff_mix_ncu.csv:
+    ncu --csv --clock-control none --metrics gpu__time_duration.sum,smsp__inst_executed.sum,\
+smsp__inst_executed_pipe_fma.sum,smsp__inst_executed_pipe_alu.sum,smsp__inst_executed_pipe_xu.sum,\
+smsp__inst_executed_op_shared_st.sum,smsp__inst_executed_op_shared_ld.sum,smsp__inst_executed_op_ldsm.sum,\
+smsp__inst_executed_op_ldgsts.sum,smsp__inst_executed_op_bar_sync.sum,\
+l1tex__data_pipe_lsu_wavefronts_mem_shared_op_ld.sum,l1tex__data_pipe_lsu_wavefronts_mem_shared_op_st.sum,\
+sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active,smsp__issue_active.avg.pct_of_peak_sustained_active,\
+smsp__average_warp_latency_issue_stalled_{barrier,short_scoreboard,long_scoreboard,math_pipe_throttle,\
+mio_throttle,wait,not_selected}.ratio,sm__warps_active.avg.pct_of_peak_sustained_active,\
+sm__cycles_elapsed.avg.per_second -k regex:fmha python3 headdim_kernels.py mem_efficient 64,128
 """
 import sys
 
