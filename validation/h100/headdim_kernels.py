@@ -66,6 +66,12 @@ sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active,smsp__iss
 smsp__average_warp_latency_issue_stalled_{barrier,short_scoreboard,long_scoreboard,math_pipe_throttle,\
 mio_throttle,wait,not_selected}.ratio,sm__warps_active.avg.pct_of_peak_sustained_active,\
 sm__cycles_elapsed.avg.per_second -k regex:fmha python3 headdim_kernels.py mem_efficient 64,128
+
+* the same instruction counts for FA2 and cuDNN (docs/NOTES.md reads them), fa_mix_ncu.csv:
+    ncu --csv --clock-control none --metrics gpu__time_duration.sum,smsp__inst_executed.sum,\
+smsp__inst_executed_pipe_fma.sum,smsp__inst_executed_pipe_alu.sum,smsp__inst_executed_pipe_xu.sum,\
+smsp__issue_active.avg.pct_of_peak_sustained_active,sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active,\
+sm__cycles_elapsed.avg.per_second -k regex:'flash_fwd|cudnn|sm90' python3 headdim_kernels.py fa2,fa3 64,128
 """
 import sys
 
