@@ -59,6 +59,7 @@ struct RunContext {
   // A head dim below the built one: the per-block stores' wavefronts (each a cycle of the shared-
   // memory pipe) and their cost to the warps that issue them, serial with the MMAs.
   double uneven_wavefronts = 0, uneven_cycles = 0;
+  bool global_accumulator = false;  // the tile keeps its fp32 output in global memory (TileChoice)
   double smem_bytes_per_cycle = 0;
   double l2_latency_s = 0, hbm_latency_s = 0;
   // Partitioned LRU L2 (l2_replay.h): the first pass records into `record`, a second one takes
@@ -198,11 +199,11 @@ SC_MODULE(MemorySystem) {
         if (ctx.record) ctx.record->fill(t0, r->bytes, true, r->sm);
         r->done_s = transfer(t0, r->bytes, r->bytes, true);
         break;
-      case MemRequest::read_l2:  // split-KV partials, just written: still in the cache, if there is one
-        r->done_s = transfer(t0, cache < 0 ? r->bytes : 0, r->bytes, false);
-        break;
-      case MemRequest::write_l2:  // rewrites lines the cache holds dirty (an accumulator): DRAM sees them only without one
-        r->done_s = transfer(t0, cache < 0 ? r->bytes : 0, r->bytes, true);
+      // Lines the cache holds: split-KV partials just written, an accumulator rewritten in place.
+      // DRAM sees them only without a cache.
+      case MemRequest::read_l2:
+      case MemRequest::write_l2:
+        r->done_s = transfer(t0, cache < 0 ? r->bytes : 0, r->bytes, r->op == MemRequest::write_l2);
         break;
     }
     trans.set_response_status(tlm::TLM_OK_RESPONSE);
@@ -300,7 +301,7 @@ SC_MODULE(CtaSlot) {
     const bool down = ctx.kernel->kv_descending;
     double block_interval_s = full_s;  // refined from each chunk's actual pace
     int64_t chunk = ctx.chunk_base.empty() ? -1 : ctx.chunk_base[index];
-    const double acc_block_bytes = ctx.kernel->tile_for(tr.shape().head_dim).global_output_accumulator ? rows * d * 4.0 : 0.0;
+    const double acc_block_bytes = ctx.global_accumulator ? rows * d * 4.0 : 0.0;
     for (uint32_t done = 0; done < u.entry_end - u.entry_begin; ++chunk) {
       const uint32_t n = static_cast<uint32_t>(std::min<int64_t>(ctx.options.quantum_blocks, u.entry_end - u.entry_begin - done));
       // Chunk [e, e + n) of the row's entries, taken from the front or the back.
@@ -480,7 +481,8 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   // Per (query tile, KV block) step; rows are the tile's rows padded to the MMA granularity.
   const int64_t rows = (trace.tiling().pack_gqa ? s.group_size() : 1) * std::min(g.q_block, s.q_len);
   int64_t padded = (rows + kernel.mma_tile_m - 1) / kernel.mma_tile_m * kernel.mma_tile_m;
-  if (kernel.computes_full_q_tile) padded = std::max(padded, kernel.tile_for(s.head_dim).q_block);
+  const TileChoice& tile = kernel.tile_for(s.head_dim);
+  if (kernel.computes_full_q_tile) padded = std::max(padded, tile.q_block);
   const double rows_pad = static_cast<double>(padded);
   const double cols = static_cast<double>(g.kv_block);
   ctx.mma_cycles = 4.0 * rows_pad * cols * d_built / (rate.at(s.dtype) * kernel.mma_efficiency);
@@ -489,11 +491,12 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   ctx.vec_partial_cycles = rows * cols * (kernel.softmax_vector_ops_per_element + kernel.mask_vector_ops_per_element) /
                            hw.vector_flops_per_clock_per_unit;
   if (d_built > d) {
-    ctx.uneven_wavefronts = cols * kernel.tile_for(s.head_dim).uneven_width_smem_wavefronts_per_key;
+    ctx.uneven_wavefronts = cols * tile.uneven_width_smem_wavefronts_per_key;
     ctx.uneven_cycles = ctx.uneven_wavefronts * kernel.uneven_width_cycles_per_wavefront;
   }
   const double tile_bytes = 2.0 * cols * d_built * dtype_bytes(s.dtype);  // K and V in shared memory
-  const double readers = std::ceil(rows_pad / static_cast<double>(kernel.smem_reader_rows_for(s.head_dim)));
+  ctx.global_accumulator = tile.global_output_accumulator;
+  const double readers = std::ceil(rows_pad / static_cast<double>(tile.smem_reader_rows));
   ctx.smem_bytes_block = tile_bytes * (1.0 + readers) + rows * d_built * dtype_bytes(s.dtype);
   const MemoryLevel* smem = hw.find_level(MemoryKind::scratchpad);
   if (!smem) throw Error(hw.name + ": the GPU model needs a 'kind: scratchpad' level (shared memory)");
@@ -520,7 +523,7 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
                                  totals.kv_bytes_streamed / l2.bandwidth_bytes_per_s,
                                  (totals.q_bytes + totals.out_bytes) / hw.dram().bandwidth_bytes_per_s, 1e-6});
   const double bucket_s = std::clamp(est_s / 4000.0, 1e-9, 1e-5);
-  const int per_sm = std::min(kernel.ctas_per_sm_for(s.head_dim), gpu.max_ctas_per_sm);  // resident CTAs per SM
+  const int per_sm = std::min(tile.ctas_per_sm, gpu.max_ctas_per_sm);  // resident CTAs per SM
 
   const int64_t streams = s.batch * s.kv_heads;
   // One timing run; with the partitioned L2 replay, possibly a second one with its misses.

@@ -20,8 +20,10 @@ struct TileChoice {
   int64_t max_head_dim = 0;
   int64_t q_block = 0;
   int64_t kv_block = 0;
-  int ctas_per_sm = 0;  // this tile's kernel's occupancy where it differs from the kernel's; 0 = the kernel's
-  int64_t smem_reader_rows = 0;  // query rows per warp(group) of this tile's kernel; 0 = the kernel's
+  // This tile's kernel's occupancy and query rows per K/V tile reader; the loader fills in the
+  // kernel-wide values where the tile sets none.
+  int ctas_per_sm = 0;
+  int64_t smem_reader_rows = 0;
   // A head dim below the built one (FA2's Is_even_K false) adds shared-memory stores to every K/V
   // tile, issued by the warps that run the MMAs: wavefronts per key row (measured per built kernel).
   double uneven_width_smem_wavefronts_per_key = 0;
@@ -57,13 +59,13 @@ struct KernelSpec {
   bool pack_gqa = false;
   std::vector<std::string> phases;   // "prefill", "decode"
   // Timing-model parameters (see docs/gpu-model.md):
-  int ctas_per_sm = 1;                  // resident CTAs per SM (occupancy from smem/registers); see ctas_per_sm_for
+  int ctas_per_sm = 1;                  // resident CTAs per SM (occupancy from smem/registers); default for the tiles
   int64_t mma_tile_m = 64;              // MMA row granularity: query rows are padded to it
   bool persistent = false;              // one CTA per slot loops over tiles, prefetching the next (FA3, cuDNN)
   bool kv_descending = false;           // visits a row's KV blocks last to first (FA2's n_block loop)
   bool exposed_load_latency = false;    // the tile loop waits for each K/V tile just before its MMA (FA2)
   bool computes_full_q_tile = false;    // every warp computes its rows of the q tile, queries or not (FA2)
-  int64_t smem_reader_rows = 64;        // query rows per warp(group) that reads each K/V tile from SMEM; see smem_reader_rows_for
+  int64_t smem_reader_rows = 64;        // query rows per warp(group) that reads each K/V tile from SMEM; default for the tiles
   double softmax_vector_ops_per_element = 4;  // FP32 ops per score besides exp (scale, max, sub, sum)
   double mask_vector_ops_per_element = 2;     // extra ops per score on partial blocks
   double mma_efficiency = 1;            // share of the path's peak MMA rate this kernel's instruction mix reaches
@@ -90,10 +92,6 @@ struct KernelSpec {
   // and shared-memory tiles are that wide; K/V still move at the real width). Beyond the list, or
   // with none, the head dim itself.
   int64_t padded_head_dim(int64_t head_dim) const;
-  // Resident CTAs per SM for this head dim's tile (a tile's own, else the kernel's).
-  int ctas_per_sm_for(int64_t head_dim) const;
-  // Query rows per K/V tile reader for this head dim's tile (a tile's own, else the kernel's).
-  int64_t smem_reader_rows_for(int64_t head_dim) const;
 
   template <class P>
   const P& params() const {

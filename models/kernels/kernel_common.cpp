@@ -22,18 +22,6 @@ int64_t KernelSpec::padded_head_dim(int64_t head_dim) const {
   return head_dim;
 }
 
-int KernelSpec::ctas_per_sm_for(int64_t head_dim) const {
-  if (tiles.empty()) return ctas_per_sm;
-  const int own = tile_for(head_dim).ctas_per_sm;
-  return own > 0 ? own : ctas_per_sm;
-}
-
-int64_t KernelSpec::smem_reader_rows_for(int64_t head_dim) const {
-  if (tiles.empty()) return smem_reader_rows;
-  const int64_t own = tile_for(head_dim).smem_reader_rows;
-  return own > 0 ? own : smem_reader_rows;
-}
-
 std::string IKernel::dispatch(const AttentionShape&, const HwSpec&) const { return ""; }
 
 BlockGeometry IKernel::block_geometry(const AttentionShape& shape) const {
@@ -97,6 +85,11 @@ KernelSpec load_kernel_spec(const std::string& path) {
   k.max_kv_splits = r.integer("max_kv_splits", 1, 1024, 1);
   k.pack_gqa = r.boolean("pack_gqa", false);
   if (gpu) read_gpu_keys(r, k);
+  // A tile without its own occupancy or readers takes the kernel's, so every user reads the tile.
+  for (TileChoice& t : k.tiles) {
+    if (t.ctas_per_sm == 0) t.ctas_per_sm = k.ctas_per_sm;
+    if (t.smem_reader_rows == 0) t.smem_reader_rows = k.smem_reader_rows;
+  }
   k.softmax_vector_ops_per_element = r.number("softmax_vector_ops_per_element", 0, 1000);
   k.mask_vector_ops_per_element = r.number("mask_vector_ops_per_element", 0, 1000);
   if (gpu) {

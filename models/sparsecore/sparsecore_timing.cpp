@@ -75,7 +75,7 @@ void simulate(const Session& ses, nlohmann::ordered_json& result) {
 
   // Staging: each host slot an engine feeds needs one K+V tile to work on and one in
   // flight to overlap; with less, the gather cannot run ahead of the matrix units.
-  const int slots_per_unit = ses.hw.arch == "gpu" ? k.ctas_per_sm_for(s.head_dim) : 1;
+  const int slots_per_unit = ses.hw.arch == "gpu" ? k.tile_for(s.head_dim).ctas_per_sm : 1;
   const double consumers = static_cast<double>(ses.hw.units) * slots_per_unit / sc->instances;
   const double tile_bytes = 2.0 * static_cast<double>(tile) * row_bytes;
   const double one_each = std::ceil(consumers) * tile_bytes;
