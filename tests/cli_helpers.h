@@ -51,6 +51,17 @@ inline void write_text(const fs::path& p, const std::string& text) {
   f << text;
 }
 
+// Writes `text` to the temp dir as `name` so that no reader sees it half written: ctest runs test
+// cases as parallel processes that write the same fixture files, so each writes its own copy and
+// renames it into place (atomic on POSIX). Returns the path.
+inline std::string write_temp_file(const std::string& name, const std::string& text) {
+  const fs::path path = fs::temp_directory_path() / name;
+  const fs::path own = path.string() + "." + std::to_string(::getpid());
+  write_text(own, text);
+  fs::rename(own, path);
+  return path.string();
+}
+
 inline std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <sstream>
 #include <string>
 
 #include "models/gpu/gpu_params.h"
@@ -17,6 +18,7 @@
 #include "sim/report/report.h"
 #include "sim/session/session.h"
 #include "sim/timing/timing_model.h"
+#include "tests/cli_helpers.h"
 
 using namespace attnsim;
 
@@ -78,17 +80,17 @@ gpu:
 // `tiles`: the kernel's tile list (YAML flow sequence) instead of one 128 x 128 tile for every head dim.
 std::string toy_kernel(double overlap, double softmax_ops, int ctas_per_sm = 1, const std::string& extra = "",
                        double stages = 2, const std::string& tiles = "") {
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("attnsim_toy_kernel_" + std::to_string(static_cast<int>(overlap * 100)) + "_" +
-                     std::to_string(static_cast<int>(softmax_ops)) + "_" + std::to_string(ctas_per_sm) + "_" +
-                     std::to_string(std::hash<std::string>{}(extra + tiles)) + "_" + std::to_string(static_cast<int>(stages * 10)) + ".yaml");
-  std::ofstream f(path);
+  const std::string name = "attnsim_toy_kernel_" + std::to_string(static_cast<int>(overlap * 100)) + "_" +
+                           std::to_string(static_cast<int>(softmax_ops)) + "_" + std::to_string(ctas_per_sm) + "_" +
+                           std::to_string(std::hash<std::string>{}(extra + tiles)) + "_" +
+                           std::to_string(static_cast<int>(stages * 10)) + ".yaml";
+  std::ostringstream f;
   f << "name: toy\nimpl: flash_prefill\nmma_path: wgmma\n"
     << "tiles: " << (tiles.empty() ? "[{max_head_dim: 256, q_block: 128, kv_block: 128}]" : tiles) << "\n"
     << "pipeline_stages: " << stages << "\nsoftmax_overlap_fraction: " << overlap << "\nskips_empty_blocks: true\nphases: prefill\n"
     << "ctas_per_sm: " << ctas_per_sm << "\nmma_tile_m: 64\nsmem_reader_rows: 64\n"
     << "softmax_vector_ops_per_element: " << softmax_ops << "\nmask_vector_ops_per_element: 0\n" << extra;
-  return path.string();
+  return attnsim_test::write_temp_file(name, f.str());
 }
 
 // One SM whose softmax is practically free, with the given latencies.

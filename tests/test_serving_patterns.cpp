@@ -129,14 +129,14 @@ TEST_CASE("pattern mix: draws by share on a stream of its own, traces name entri
   const double n = static_cast<double>(a.size());
   CHECK(std::abs(count[0] / n - 0.5) < 0.02);
   CHECK(std::abs(count[1] / n - 0.25) < 0.02);
-  const std::filesystem::path csv = std::filesystem::temp_directory_path() / "attnsim_trace_patterns.csv";
-  std::ofstream(csv) << "arrival_s,prompt_tokens,output_tokens,pattern\n0.0,10,2,causal\n0.5,10,2,\n1.0,10,2,window\n";
-  const std::vector<Request> t = load_request_trace(csv.string(), mix.names());
+  const std::string csv = attnsim_test::write_temp_file(
+      "attnsim_trace_patterns.csv", "arrival_s,prompt_tokens,output_tokens,pattern\n0.0,10,2,causal\n0.5,10,2,\n1.0,10,2,window\n");
+  const std::vector<Request> t = load_request_trace(csv, mix.names());
   REQUIRE(t.size() == 3);
   CHECK(t[0].pattern == 2);
   CHECK(t[1].pattern == -1);  // drawn later
   CHECK(t[2].pattern == 0);
-  CHECK_THROWS_WITH(load_request_trace(csv.string(), {}), Contains("give --pattern-mix"));
+  CHECK_THROWS_WITH(load_request_trace(csv, {}), Contains("give --pattern-mix"));
   std::filesystem::remove(csv);
 }
 

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include "models/tpu/tpu_core.h"
@@ -16,6 +17,7 @@
 #include "sim/report/report.h"
 #include "sim/session/session.h"
 #include "sim/timing/timing_model.h"
+#include "tests/cli_helpers.h"
 
 using namespace attnsim;
 
@@ -64,15 +66,14 @@ tpu:
 
 std::string toy_kernel(const std::string& name, const std::string& grid, double overhead_cycles, int64_t kv_block = 128,
                        bool pack = false) {
-  const auto path = std::filesystem::temp_directory_path() / ("attnsim_tpu_" + name + ".yaml");
-  std::ofstream f(path);
+  std::ostringstream f;
   f << "name: " << name << "\nimpl: flash_prefill\narch: tpu\nmma_path: mxu\n"
     << "tiles: [{max_head_dim: 256, q_block: 128, kv_block: " << kv_block << "}]\n"
     << "pipeline_stages: 2\nskips_empty_blocks: true\nphases: both\npack_gqa: " << (pack ? "true" : "false") << "\n"
     << "softmax_vector_ops_per_element: 0\nmask_vector_ops_per_element: 0\n"
     << "tpu: {kv_grid: " << grid << ", grid_step_overhead_cycles: " << overhead_cycles
     << ", mxu_vpu_overlap_fraction: 0, rescale_vector_ops_per_output: 0}\n";
-  return path.string();
+  return attnsim_test::write_temp_file("attnsim_tpu_" + name + ".yaml", f.str());
 }
 
 Workload layer(int64_t q_heads, int64_t kv_heads, int64_t q_len, int64_t kv_len, const std::string& pattern,

@@ -6,15 +6,14 @@
 
 #include "sim/core/error.h"
 #include "sim/validate/validate.h"
+#include "tests/cli_helpers.h"
 
 using namespace attnsim;
 
 namespace {
 
 std::string write_jsonl(const std::string& name, const std::string& body) {
-  const auto path = std::filesystem::temp_directory_path() / ("attnsim_val_" + name + ".jsonl");
-  std::ofstream(path) << body;
-  return path.string();
+  return attnsim_test::write_temp_file("attnsim_val_" + name + ".jsonl", body);
 }
 
 std::string record(const std::string& id, double time_us, const std::string& extra = "") {
