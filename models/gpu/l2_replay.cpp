@@ -41,7 +41,8 @@ int64_t L2ReplayResult::find(int64_t id) const {
 
 L2ReplayResult L2StackReplay::replay(const L2PartitionParams& p, const std::vector<double>& tile_bytes) {
   // Records by id (the order pass 2 looks them up in), then an index by start time.
-  std::sort(chunks_.begin(), chunks_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  const auto by_id = [](const auto& a, const auto& b) { return a.first < b.first; };
+  if (!std::is_sorted(chunks_.begin(), chunks_.end(), by_id)) std::sort(chunks_.begin(), chunks_.end(), by_id);
   L2ReplayResult out;
   for (const auto& [id, c] : chunks_) out.ids.push_back(id);
   out.miss_bytes.assign(chunks_.size(), 0.0);
@@ -49,16 +50,16 @@ L2ReplayResult L2StackReplay::replay(const L2PartitionParams& p, const std::vect
   const int parts = std::max(1, p.partitions);
   const int64_t streams = streams_, tiles = tiles_;
   double horizon_s = 0;
-  std::vector<int64_t> order;
+  // (start, index) pairs sort without chasing each chunk record: ties by index, as before.
+  std::vector<std::pair<double, int64_t>> starts;
+  starts.reserve(chunks_.size());
   for (size_t i = 0; i < chunks_.size(); ++i) {
-    order.push_back(static_cast<int64_t>(i));
+    starts.emplace_back(chunks_[i].second.t0_s, static_cast<int64_t>(i));
     horizon_s = std::max(horizon_s, chunks_[i].second.t1_s);
   }
   std::vector<Fill> fills = fills_;
   for (const Fill& f : fills) horizon_s = std::max(horizon_s, f.t_s);
-  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-    return std::tie(chunks_[static_cast<size_t>(a)].second.t0_s, a) < std::tie(chunks_[static_cast<size_t>(b)].second.t0_s, b);
-  });
+  std::sort(starts.begin(), starts.end());
   std::stable_sort(fills.begin(), fills.end(), [](const Fill& a, const Fill& b) { return a.t_s < b.t_s; });
 
   // Time resolution of distances: 50 ns (about one K/V tile per SM at H100 rates), coarser for
@@ -119,9 +120,9 @@ L2ReplayResult L2StackReplay::replay(const L2PartitionParams& p, const std::vect
       if (f.store) stores.emplace_back(f.t_s, f.bytes);
     }
     std::vector<Next>& slot = ring[static_cast<size_t>(now % kRing)];
-    for (; next_chunk < order.size(); ++next_chunk) {
-      const int64_t id = order[next_chunk];
-      if (bucket_of(chunks_[static_cast<size_t>(id)].second.t0_s) > now) break;
+    for (; next_chunk < starts.size(); ++next_chunk) {
+      const int64_t id = starts[next_chunk].second;
+      if (bucket_of(starts[next_chunk].first) > now) break;
       const uint32_t k = next_sampled(id, 0);
       if (k < chunks_[static_cast<size_t>(id)].second.n) schedule({tile_time(id, k), id, k});
     }

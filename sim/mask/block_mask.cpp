@@ -6,9 +6,6 @@
 
 namespace attnsim {
 
-int64_t BlockGeometry::q_rows_in(int64_t qb) const { return std::min(q_block, q_len - qb * q_block); }
-int64_t BlockGeometry::kv_cols_in(int64_t kb) const { return std::min(kv_block, kv_len - kb * kv_block); }
-
 BlockMask::BlockMask(const BlockGeometry& geometry, int64_t mask_batch, int64_t mask_heads)
     : geometry_(geometry), mask_batch_(mask_batch), mask_heads_(mask_heads) {
   if (geometry.q_block <= 0 || geometry.kv_block <= 0) throw Error("block sizes must be positive");

@@ -21,8 +21,9 @@ struct BlockGeometry {
 
   int64_t q_blocks() const { return (q_len + q_block - 1) / q_block; }
   int64_t kv_blocks() const { return (kv_len + kv_block - 1) / kv_block; }
-  int64_t q_rows_in(int64_t qb) const;   // rows in query block qb (last may be short)
-  int64_t kv_cols_in(int64_t kb) const;  // keys in KV block kb
+  // Inline: the timing model asks for every tile.
+  int64_t q_rows_in(int64_t qb) const { return q_block < q_len - qb * q_block ? q_block : q_len - qb * q_block; }
+  int64_t kv_cols_in(int64_t kb) const { return kv_block < kv_len - kb * kv_block ? kv_block : kv_len - kb * kv_block; }
 };
 
 struct BlockRow {

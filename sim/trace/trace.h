@@ -92,7 +92,7 @@ class Trace {
 
   int64_t unit_q_rows(const WorkUnit& u) const;  // query rows per head
   UnitCost unit_cost(const WorkUnit& u) const;
-  TraceTotals totals() const;
+  const TraceTotals& totals() const { return totals_; }  // summed once at construction
 
   // Calls f(const TileStep&) for every step of unit u, in kernel order.
   template <class F>
@@ -104,6 +104,7 @@ class Trace {
   std::shared_ptr<const BlockMask> mask_;
   std::vector<WorkUnit> units_;
   std::string kernel_name_;
+  TraceTotals totals_;
 };
 
 // Standard unit layouts shared by kernels. `q_block_major` orders units so that

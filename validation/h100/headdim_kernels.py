@@ -55,7 +55,7 @@ sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active,l1tex__t_
 l1tex__t_bytes_pipe_lsu_mem_global_op_st.sum,smsp__inst_executed_op_ldgsts.sum,launch__grid_size,launch__block_size,\
 launch__registers_per_thread -k regex:fmha python3 headdim_kernels.py mem_efficient 64,128,160,192,256
 
-* the memory-efficient kernels' instruction mix (validation/memeff_instruction_mix.py reads it),
+* the memory-efficient kernels' instruction mix (validation/instruction_mix.py reads it),
   memeff_mix_ncu.csv:
     ncu --csv --clock-control none --metrics gpu__time_duration.sum,smsp__inst_executed.sum,\
 smsp__inst_executed_pipe_fma.sum,smsp__inst_executed_pipe_alu.sum,smsp__inst_executed_pipe_xu.sum,\
@@ -67,7 +67,7 @@ smsp__average_warp_latency_issue_stalled_{barrier,short_scoreboard,long_scoreboa
 mio_throttle,wait,not_selected}.ratio,sm__warps_active.avg.pct_of_peak_sustained_active,\
 sm__cycles_elapsed.avg.per_second -k regex:fmha python3 headdim_kernels.py mem_efficient 64,128
 
-* the same instruction counts for FA2 and cuDNN (docs/NOTES.md reads them), fa_mix_ncu.csv:
+* the same instruction counts for FA2 and cuDNN (validation/instruction_mix.py reads them too), fa_mix_ncu.csv:
     ncu --csv --clock-control none --metrics gpu__time_duration.sum,smsp__inst_executed.sum,\
 smsp__inst_executed_pipe_fma.sum,smsp__inst_executed_pipe_alu.sum,smsp__inst_executed_pipe_xu.sum,\
 smsp__issue_active.avg.pct_of_peak_sustained_active,sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active,\

@@ -56,6 +56,7 @@ class ClusteredTopk final : public ISparsityPattern {
   BlockMask block_mask(const BlockGeometry& g) const override {
     const int64_t mh = head_invariant() ? 1 : g.heads;
     BlockMask mask(g, 1, mh);
+    const int64_t kv_blocks = g.kv_blocks();  // hoisted: the append calls keep the compiler from it
     const size_t words = static_cast<size_t>((kv_len_ + 63) / 64);
     Words any(words), all(words), tokens;
     double pairs = 0;
@@ -80,7 +81,7 @@ class ClusteredTopk final : public ISparsityPattern {
             pairs += __builtin_popcountll(t);
           }
         }
-        for (int64_t kb = 0; kb < g.kv_blocks(); ++kb) {
+        for (int64_t kb = 0; kb < kv_blocks; ++kb) {
           const int64_t a = kb * g.kv_block, z = std::min(kv_len_, a + g.kv_block);
           bool touched = false, full = true;
           for (int64_t w = a / 64; w <= (z - 1) / 64; ++w) {

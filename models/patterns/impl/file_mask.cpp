@@ -134,13 +134,14 @@ std::unique_ptr<ISparsityPattern> build(const Source& src, int64_t qbs, int64_t 
                                         const std::string& desc) {
   BlockGeometry g{src.s.batch, src.s.q_heads, src.s.q_len, src.s.kv_len, src.s.q_offset(), qbs, kvbs};
   BlockMask m(g, mb, mh);
-  std::vector<uint8_t> state(static_cast<size_t>(g.kv_blocks()), 0);
+  const int64_t kv_blocks = g.kv_blocks();  // hoisted: the append calls keep the compiler from it
+  std::vector<uint8_t> state(static_cast<size_t>(kv_blocks), 0);
   double pairs = 0;
   for (int64_t b = 0; b < mb; ++b) {
     for (int64_t h = 0; h < mh; ++h) {
       for (int64_t qb = 0; qb < g.q_blocks(); ++qb) {
         fill(b, h, qb, state);
-        for (int64_t kb = 0; kb < g.kv_blocks(); ++kb) {
+        for (int64_t kb = 0; kb < kv_blocks; ++kb) {
           uint8_t& st = state[static_cast<size_t>(kb)];
           if (st == 0) continue;
           m.append(static_cast<uint32_t>(kb), st == 1);

@@ -5,6 +5,7 @@
 // keeps j == i, the block holding the query's own position; with causal, keys after the
 // query are dropped (so blocks j > i never count).
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "models/patterns/i_sparsity_pattern.h"
@@ -19,6 +20,9 @@ class RandomBlock final : public ISparsityPattern {
       : kv_len_(kv_len),
         seed_(mix64(seed ^ 0x5eed0b10c4ULL)),
         density_(density),
+        // u = (hash >> 11) / 2^53 < density  <=>  hash >> 11 < ceil(density * 2^53), exactly
+        // (both sides are integers below 2^53): an integer compare in the hot loop.
+        threshold_(static_cast<uint64_t>(std::ceil(density * 0x1.0p53))),
         block_(block),
         diagonal_(diagonal),
         causal_(causal) {}
@@ -29,8 +33,7 @@ class RandomBlock final : public ISparsityPattern {
   }
   bool kept(uint64_t row, int64_t i, int64_t j) const {
     if (diagonal_ && i == j) return true;
-    const uint64_t x = mix64(row ^ static_cast<uint64_t>(j));
-    return static_cast<double>(x >> 11) * 0x1.0p-53 < density_;
+    return (mix64(row ^ static_cast<uint64_t>(j)) >> 11) < threshold_;
   }
 
   void row_intervals(int64_t, int64_t head, int64_t q_pos, std::vector<Interval>& out) const override {
@@ -57,7 +60,8 @@ class RandomBlock final : public ISparsityPattern {
   BlockMask block_mask(const BlockGeometry& g) const override {
     const int64_t mh = head_invariant() ? 1 : g.heads;
     BlockMask mask(g, 1, mh);
-    std::vector<int64_t> count(static_cast<size_t>(g.kv_blocks()), 0);
+    const int64_t kv_blocks = g.kv_blocks();  // hoisted: the append calls keep the compiler from it
+    std::vector<int64_t> count(static_cast<size_t>(kv_blocks), 0);
     double pairs = 0;
     for (int64_t h = 0; h < mh; ++h) {
       for (int64_t qb = 0; qb < g.q_blocks(); ++qb) {
@@ -76,7 +80,7 @@ class RandomBlock final : public ISparsityPattern {
           }
         }
         const int64_t rows = qz - qa;
-        for (int64_t kb = 0; kb < g.kv_blocks(); ++kb) {
+        for (int64_t kb = 0; kb < kv_blocks; ++kb) {
           int64_t& c = count[static_cast<size_t>(kb)];
           if (c == 0) continue;
           mask.append(static_cast<uint32_t>(kb), c < rows * g.kv_cols_in(kb));
@@ -109,6 +113,7 @@ class RandomBlock final : public ISparsityPattern {
   int64_t kv_len_;
   uint64_t seed_;
   double density_;
+  uint64_t threshold_;
   int64_t block_;
   bool diagonal_, causal_;
 };
