@@ -216,6 +216,31 @@ TEST_CASE("an output accumulator in global memory is read and written through L2
                     Catch::Matchers::Contains("output_accumulator"));
 }
 
+TEST_CASE("a lone CTA reaches only its share of the SM and a second CTA fills the rest", "[gpu]") {
+  const HwSpec hw = toy_hw(mma_only(0, 0));
+  // 1 SM; per 128 x 128 block 2048 MMA cycles; 8 blocks per CTA.
+  const std::string lone = "lone_cta_throughput_fraction: 0.8\n";
+  CHECK(latency_s(hw, dense(1, 128, 1024), toy_kernel(0, 0, 2)) == Approx(8 * 2048e-9).epsilon(0.002));
+  CHECK(latency_s(hw, dense(1, 128, 1024), toy_kernel(0, 0, 2, lone)) == Approx(8 * 2048e-9 / 0.8).epsilon(0.002));
+  // Two CTAs share the SM's pipes either way: each block takes twice as long, with or without the key.
+  CHECK(latency_s(hw, dense(2, 128, 1024), toy_kernel(0, 0, 2, lone)) == Approx(2 * 8 * 2048e-9).epsilon(0.002));
+  CHECK_THROWS_WITH(make_kernel(toy_kernel(0, 0, 2, "lone_cta_throughput_fraction: 1.5\n")),
+                    Catch::Matchers::Contains("lone_cta_throughput_fraction"));
+}
+
+TEST_CASE("softmax_over_q_tile: rows without a query cost a softmax too", "[gpu]") {
+  Toy t;
+  t.tc_flops_per_clock = 1e8;  // MMAs practically free: the exp sets the pace
+  t.vector_flops_per_clock = 1e8;
+  const HwSpec hw = toy_hw(t);
+  // One query row against 8 blocks of 128 keys, padded to the 128-row tile (computes_full_q_tile).
+  const std::string full = "computes_full_q_tile: true\n";
+  const double one_row = latency_s(hw, dense(1, 1, 1024), toy_kernel(0, 0, 1, full));
+  const double tile = latency_s(hw, dense(1, 1, 1024), toy_kernel(0, 0, 1, full + "softmax_over_q_tile: true\n"));
+  CHECK(one_row == Approx(8 * 128 / 16.0 * 1e-9).epsilon(0.05));  // plus the launch's nanosecond or two
+  CHECK(tile - one_row == Approx(8 * 127 * 128 / 16.0 * 1e-9).epsilon(0.01));  // 127 more rows of exps per block
+}
+
 TEST_CASE("single CTA of known tiles: MMA and softmax with partial overlap", "[gpu]") {
   const HwSpec hw = toy_hw(Toy{});
   // One query block (128 rows) against 8 KV blocks. Per block: MMA 4*128^3/4096 = 2048 cycles;

@@ -476,6 +476,23 @@ TEST_CASE("kernels: flash_decoding follows FA2's split rule, as Nsight Compute s
   CHECK(ses.trace->totals().units == 32 * 8);
 }
 
+TEST_CASE("kernels: cudnn_decode splits as far as one wave allows, as Nsight Compute saw it", "[trace]") {
+  // cuDNN's decode grids on a 132-SM GPU (validation/h200/data/decode_cudnn/): MHA b1 -> 8 splits
+  // (256 CTAs), GQA 32/8 b1 -> 32, GQA b8 -> 4, MHA b8 -> none. The round-up rule of the other
+  // split kernels would give 9 for MHA b1: 288 CTAs, a second wave on 264 slots.
+  const auto cd = make_kernel("cudnn_decode");
+  auto splits = [&](int64_t b, int64_t hkv) {
+    AttentionShape s = shape_of(b, 32, hkv, 128, 1, 32768);
+    s.phase = Phase::decode;
+    auto m = std::make_shared<const BlockMask>(pattern_of("{name: dense}", s)->block_mask(cd->block_geometry(s)));
+    return cd->make_trace(s, m, h100()).tiling().kv_splits;
+  };
+  CHECK(splits(1, 32) == 8);
+  CHECK(splits(1, 8) == 32);  // 264 / 8 = 33 splits of 256 blocks need only 32 of 8 blocks
+  CHECK(splits(8, 8) == 4);
+  CHECK(splits(8, 32) == 1);
+}
+
 TEST_CASE("kernels: head_dim that no tile supports is a clear error", "[trace]") {
   for (const std::string& path : list_kernel_configs()) {
     INFO(path);

@@ -7,7 +7,7 @@ validation/h100/calibration-extra (sequence lengths the validation grid does not
 are calibration data as a whole. For each kernel family this script grid-searches the
 kernel's physically named constants (mma_efficiency, softmax_overlap_fraction,
 tile_overhead_cycles, for fa3 also mask_vector_ops_per_element; memory_efficiency and
-fixed_overhead for decode) to minimise the family's calibration MAPE, by running
+fixed_overhead for the decode kernels of their own) to minimise the family's calibration MAPE, by running
 `attnsim validate` on a scratch copy of the configs. It prints the fitted values; a
 person copies them into workloads/kernels/*.yaml with a [CAL] source tag. Validation
 cases never enter.
@@ -43,8 +43,6 @@ SEARCH = {
                                              "fixed_overhead": ["1ns", "2us", "4us", "6us", "8us", "10us"]}),
     "decode/decode_fa3": ("cudnn_decode", {"memory_efficiency": [0.8, 0.85, 0.9, 0.95, 1.0],
                                            "fixed_overhead": ["1ns", "1us", "2us", "3us", "4us", "6us"]}),
-    "decode/decode_mem_efficient": ("mem_efficient_decode", {"memory_efficiency": [0.8, 0.85, 0.9, 0.95, 1.0],
-                                                             "fixed_overhead": ["1ns", "2us", "4us", "8us"]}),
 }
 
 
@@ -59,7 +57,10 @@ def set_key(text, key, value):
 
 # Kernels that other families also run: their constants are fitted on the union (FA2's forward
 # kernel serves one-token decode too when flash-decoding does not split, docs/gpu-model.md).
-ALSO_RUN_BY = {"prefill/fa2": ["decode/decode_fa2"]}
+# The memory-efficient decode is the prefill's kernel at q_len 1: its config copies the prefill's
+# fitted constants (workloads/kernels/mem_efficient_decode.yaml), so its cases join that fit.
+ALSO_RUN_BY = {"prefill/fa2": ["decode/decode_fa2"], "prefill/mem_efficient": ["decode/decode_mem_efficient"]}
+SHARES_CONSTANTS = {"mem_efficient": ["mem_efficient_decode"]}
 
 
 def calibration_mape(attnsim, root, family):
@@ -98,19 +99,23 @@ def main():
         shutil.copytree(os.path.join(ROOT, "workloads"), os.path.join(scratch, "workloads"))
         for family in args.families.split(","):
             kernel, grid = SEARCH[family]
-            path = os.path.join(scratch, "workloads", "kernels", kernel + ".yaml")
-            original = open(path).read()
+            # The kernel's config and those that copy its constants (SHARES_CONSTANTS) move together.
+            paths = [os.path.join(scratch, "workloads", "kernels", k + ".yaml")
+                     for k in [kernel] + SHARES_CONSTANTS.get(kernel, [])]
+            originals = [open(p).read() for p in paths]
             best = None
             keys = list(grid)
             for values in itertools.product(*(grid[k] for k in keys)):
-                text = original
-                for k, v in zip(keys, values):
-                    text = set_key(text, k, v)
-                open(path, "w").write(text)
+                for path, original in zip(paths, originals):
+                    text = original
+                    for k, v in zip(keys, values):
+                        text = set_key(text, k, v)
+                    open(path, "w").write(text)
                 mape, n = calibration_mape(args.attnsim, scratch, family)
                 if best is None or mape < best[0]:
                     best = (mape, dict(zip(keys, values)), n)
-            open(path, "w").write(original)
+            for path, original in zip(paths, originals):
+                open(path, "w").write(original)
             print("%-24s calibration cases %3d  MAPE %5.1f%%  %s" % (family, best[2], 100 * best[0],
                   "  ".join("%s=%s" % kv for kv in best[1].items())), flush=True)
     finally:

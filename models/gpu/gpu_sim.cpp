@@ -287,7 +287,11 @@ SC_MODULE(CtaSlot) {
     // One block's time on an SM whose pipes `share` resident CTAs divide; the share is read at
     // every chunk, as CTAs on the same SM come and go (reading it once per CTA let the first CTA
     // on each SM run alone-fast for its whole tile, half a tile ahead of its neighbour for good).
+    // A CTA alone on its SM leaves pipes idle while its warps wait on their own dependencies: it
+    // runs as if a 1/lone_cta_throughput_fraction share of the SM were taken, until more CTAs fill it.
+    const double lone_share = 1.0 / ctx.kernel->lone_cta_throughput_fraction;
     auto block_s = [&](double share, bool masked) {
+      share = std::max(share, lone_share);
       const double c_mma = ctx.mma_cycles * share;
       const double softmax = (ctx.exp_cycles + (masked ? ctx.vec_partial_cycles : ctx.vec_full_cycles)) * share;
       const double compute = c_mma + softmax - f * std::min(c_mma, softmax) + ctx.uneven_cycles * share;
@@ -486,9 +490,12 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   const double rows_pad = static_cast<double>(padded);
   const double cols = static_cast<double>(g.kv_block);
   ctx.mma_cycles = 4.0 * rows_pad * cols * d_built / (rate.at(s.dtype) * kernel.mma_efficiency);
-  ctx.exp_cycles = rows * cols / (hw.exp_per_clock_per_unit * gpu.exp_issue_fraction);
-  ctx.vec_full_cycles = rows * cols * kernel.softmax_vector_ops_per_element / hw.vector_flops_per_clock_per_unit;
-  ctx.vec_partial_cycles = rows * cols * (kernel.softmax_vector_ops_per_element + kernel.mask_vector_ops_per_element) /
+  // Rows without a query cost a softmax only where the kernel's measured instruction counts say so.
+  const double softmax_rows = kernel.softmax_over_q_tile ? rows_pad : static_cast<double>(rows);
+  ctx.exp_cycles = softmax_rows * cols / (hw.exp_per_clock_per_unit * gpu.exp_issue_fraction);
+  ctx.vec_full_cycles = softmax_rows * cols * kernel.softmax_vector_ops_per_element / hw.vector_flops_per_clock_per_unit;
+  ctx.vec_partial_cycles = softmax_rows * cols *
+                           (kernel.softmax_vector_ops_per_element + kernel.mask_vector_ops_per_element) /
                            hw.vector_flops_per_clock_per_unit;
   if (d_built > d) {
     ctx.uneven_wavefronts = cols * tile.uneven_width_smem_wavefronts_per_key;

@@ -56,6 +56,7 @@ struct KernelSpec {
   double softmax_overlap_fraction = 0;  // share of softmax hidden under MMA (0 = serial)
   bool skips_empty_blocks = true;    // block-sparse aware (false = dense kernel with causal only)
   int64_t max_kv_splits = 1;         // split-KV limit (decode)
+  bool splits_within_one_wave = false;  // without split_heuristic: the most splits that fit one wave (else the fewest that fill it)
   bool pack_gqa = false;
   std::vector<std::string> phases;   // "prefill", "decode"
   // Timing-model parameters (see docs/gpu-model.md):
@@ -65,10 +66,12 @@ struct KernelSpec {
   bool kv_descending = false;           // visits a row's KV blocks last to first (FA2's n_block loop)
   bool exposed_load_latency = false;    // the tile loop waits for each K/V tile just before its MMA (FA2)
   bool computes_full_q_tile = false;    // every warp computes its rows of the q tile, queries or not (FA2)
+  bool softmax_over_q_tile = false;     // the softmax too runs on every row of the padded q tile
   int64_t smem_reader_rows = 64;        // query rows per warp(group) that reads each K/V tile from SMEM; default for the tiles
   double softmax_vector_ops_per_element = 4;  // FP32 ops per score besides exp (scale, max, sub, sum)
   double mask_vector_ops_per_element = 2;     // extra ops per score on partial blocks
   double mma_efficiency = 1;            // share of the path's peak MMA rate this kernel's instruction mix reaches
+  double lone_cta_throughput_fraction = 1;  // share of the SM's pipe throughput one resident CTA reaches alone
   double memory_efficiency = 1;         // share of the achievable DRAM bandwidth this kernel's access pattern sustains
   double tile_overhead_cycles = 0;      // per work unit, not hidden: prologue/epilogue outside the pipelined loop
   double uneven_width_cycles_per_wavefront = 0;  // serial cost of each of a tile's uneven-width store wavefronts

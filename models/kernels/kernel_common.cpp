@@ -94,6 +94,7 @@ KernelSpec load_kernel_spec(const std::string& path) {
   k.mask_vector_ops_per_element = r.number("mask_vector_ops_per_element", 0, 1000);
   if (gpu) {
     k.mma_efficiency = r.number("mma_efficiency", 0.05, 1.0, 1.0);
+    k.lone_cta_throughput_fraction = r.number("lone_cta_throughput_fraction", 0.05, 1.0, 1.0);
     k.memory_efficiency = r.number("memory_efficiency", 0.05, 1.0, 1.0);
     k.tile_overhead_cycles = r.number("tile_overhead_cycles", 0.0, 1e6, 0.0);
     k.uneven_width_cycles_per_wavefront = r.number("uneven_width_cycles_per_wavefront", 0.0, 1e3, 0.0);
@@ -140,6 +141,7 @@ void read_gpu_keys(MapReader& r, KernelSpec& k) {
   }
   k.mma_tile_m = r.integer("mma_tile_m", 1, 1024);
   k.computes_full_q_tile = r.boolean("computes_full_q_tile", false);
+  k.softmax_over_q_tile = r.boolean("softmax_over_q_tile", false);
   k.exposed_load_latency = r.boolean("exposed_load_latency", false);
   k.persistent = r.boolean("persistent", false);
   k.kv_descending = r.choice("kv_order", {"ascending", "descending"}, "ascending") == "descending";
@@ -147,6 +149,7 @@ void read_gpu_keys(MapReader& r, KernelSpec& k) {
   // The held area defaults to the write-back: a kernel whose stack frame was not measured.
   k.spill_area_bytes_per_cta = r.has("spill_area_per_cta") ? r.quantity("spill_area_per_cta", UnitKind::bytes)
                                                           : (r.allow("spill_area_per_cta"), k.spill_bytes_per_cta);
+  k.splits_within_one_wave = r.boolean("splits_within_one_wave", false);
   if (r.has("split_heuristic")) {
     MapReader h = r.map("split_heuristic");
     auto& sh = k.split_heuristic;

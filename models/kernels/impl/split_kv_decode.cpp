@@ -36,8 +36,7 @@ class SplitKvDecode final : public IKernel {
     tiling.pack_gqa = pack(shape, mask->mask_heads());
     const int64_t r = rows(shape, mask->geometry().q_blocks(), tiling.pack_gqa);
     const int64_t kv_blocks = mask->geometry().kv_blocks();
-    tiling.kv_splits = spec_.split_heuristic.present ? wave_splits(r, kv_blocks, hw)
-                                                     : std::clamp<int64_t>((2 * hw.units + r - 1) / r, 1, spec_.max_kv_splits);
+    tiling.kv_splits = spec_.split_heuristic.present ? wave_splits(r, kv_blocks, hw) : slot_splits(r, kv_blocks, hw);
     return Trace(shape, tiling, mask, make_units(shape, tiling, *mask), spec_.name);
   }
 
@@ -52,6 +51,17 @@ class SplitKvDecode final : public IKernel {
   // Enough rows to (almost) fill the slots without splitting.
   bool fills_slots(int64_t r, const HwSpec& hw) const {
     return static_cast<double>(r) >= spec_.split_heuristic.one_pass_fill * slots(hw);
+  }
+
+  // Without a heuristic: two units per SM, rounded up (the fewest splits that fill the slots) or,
+  // with splits_within_one_wave, down (the most that still run in one wave: cuDNN's decode), and
+  // then no more splits than its blocks per split need (33 splits of 256 blocks are 32 of 8).
+  int64_t slot_splits(int64_t r, int64_t kv_blocks, const HwSpec& hw) const {
+    const int64_t slots = 2 * static_cast<int64_t>(hw.units);
+    if (!spec_.splits_within_one_wave) return std::clamp<int64_t>((slots + r - 1) / r, 1, spec_.max_kv_splits);
+    const int64_t s = std::clamp<int64_t>(slots / r, 1, std::min(spec_.max_kv_splits, std::max<int64_t>(kv_blocks, 1)));
+    const int64_t per_split = (kv_blocks + s - 1) / s;
+    return std::max<int64_t>(1, (kv_blocks + per_split - 1) / per_split);
   }
 
   // FlashAttention-2's rule: no split when the rows almost fill the slots; otherwise
