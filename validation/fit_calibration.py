@@ -15,6 +15,7 @@ cases never enter.
 Usage: python3 validation/fit_calibration.py [--attnsim build/attnsim] [--families prefill/fa3,...]
 """
 import argparse
+import contextlib
 import csv
 import itertools
 import os
@@ -70,21 +71,38 @@ def calibration_mape(attnsim, root, family):
     return (sum(errs) / len(errs) if errs else float("nan")), len(errs)
 
 
+@contextlib.contextmanager
+def scratch_root(prefix):
+    """A scratch copy of hw-configs/ and workloads/ that a fitter edits (the fitters share it):
+    `attnsim validate` reads it through ATTNSIM_DATA_ROOT, and it is removed afterwards."""
+    root = tempfile.mkdtemp(prefix=prefix)
+    try:
+        for d in ("hw-configs", "workloads"):
+            shutil.copytree(os.path.join(ROOT, d), os.path.join(root, d))
+        yield root
+    finally:
+        shutil.rmtree(root)
+
+
+def validate_rows(attnsim, root, inputs, args=()):
+    """`attnsim validate INPUTS ARGS` against the configs under `root`: its CSV rows."""
+    out = os.path.join(root, "validate.csv")
+    subprocess.run([attnsim, "validate", *inputs, *args, "--no-gate", "-q", "--csv", out],
+                   env=dict(os.environ, ATTNSIM_DATA_ROOT=root), check=True, stdout=subprocess.DEVNULL)
+    with open(out) as f:
+        return list(csv.DictReader(f))
+
+
 def family_errors(attnsim, root, family):
     """Relative errors of the family's calibration-set cases plus every case of the extra calibration
     data (validation/h100/calibration-extra: shapes that are not in the validation grid)."""
-    env = dict(os.environ, ATTNSIM_DATA_ROOT=root)
     runs = [(os.path.join(ROOT, "validation", "h100", "data"), ["--set", "calibration"]),
             (os.path.join(ROOT, "validation", "h100", "calibration-extra"), [])]
     errs = []
-    for i, (data, extra) in enumerate(runs):
-        out = os.path.join(root, "cal%d.csv" % i)
-        subprocess.run([attnsim, "validate", data, *extra, "--family", family, "--no-gate", "-q",
-                        "--csv", out], env=env, check=True, stdout=subprocess.DEVNULL)
-        with open(out) as f:
-            for row in csv.DictReader(f):
-                m, p = float(row["measured_us"]), float(row["attnsim_us"])
-                errs.append(abs(p - m) / m)
+    for data, extra in runs:
+        for row in validate_rows(attnsim, root, [data], [*extra, "--family", family]):
+            m, p = float(row["measured_us"]), float(row["attnsim_us"])
+            errs.append(abs(p - m) / m)
     return errs
 
 
@@ -93,10 +111,7 @@ def main():
     ap.add_argument("--attnsim", default=os.path.join(ROOT, "build", "attnsim"))
     ap.add_argument("--families", default=",".join(SEARCH))
     args = ap.parse_args()
-    scratch = tempfile.mkdtemp(prefix="attnsim-fit-")
-    try:
-        shutil.copytree(os.path.join(ROOT, "hw-configs"), os.path.join(scratch, "hw-configs"))
-        shutil.copytree(os.path.join(ROOT, "workloads"), os.path.join(scratch, "workloads"))
+    with scratch_root("attnsim-fit-") as scratch:
         for family in args.families.split(","):
             kernel, grid = SEARCH[family]
             # The kernel's config and those that copy its constants (SHARES_CONSTANTS) move together.
@@ -118,8 +133,6 @@ def main():
                 open(path, "w").write(original)
             print("%-24s calibration cases %3d  MAPE %5.1f%%  %s" % (family, best[2], 100 * best[0],
                   "  ".join("%s=%s" % kv for kv in best[1].items())), flush=True)
-    finally:
-        shutil.rmtree(scratch)
 
 
 if __name__ == "__main__":

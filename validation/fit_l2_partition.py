@@ -22,17 +22,13 @@ It prints both; a person copies them into the configs with their source tags.
 Usage: python3 validation/fit_l2_partition.py [--attnsim build/attnsim]
 """
 import argparse
-import csv
 import json
 import os
 import re
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 
-from fit_calibration import ROOT, set_key
+from fit_calibration import ROOT, scratch_root, set_key, validate_rows
 
 
 PROBES = [os.path.join(ROOT, "validation", "h100", "data", "probe", "l2_reuse.jsonl"),
@@ -56,12 +52,7 @@ def cases():
 
 
 def run(attnsim, scratch):
-    out = os.path.join(scratch, "probe.csv")
-    env = dict(os.environ, ATTNSIM_DATA_ROOT=scratch)
-    subprocess.run([attnsim, "validate", *PROBES, "--no-gate", "-q", "--csv", out], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
-    with open(out) as f:
-        return {r["case_id"]: r for r in csv.DictReader(f)}
+    return {r["case_id"]: r for r in validate_rows(attnsim, scratch, PROBES)}
 
 
 def main():
@@ -69,10 +60,7 @@ def main():
     ap.add_argument("--attnsim", default=os.path.join(ROOT, "build", "attnsim"))
     args = ap.parse_args()
     meta = cases()
-    scratch = tempfile.mkdtemp(prefix="attnsim-l2fit-")
-    try:
-        shutil.copytree(os.path.join(ROOT, "hw-configs"), os.path.join(scratch, "hw-configs"))
-        shutil.copytree(os.path.join(ROOT, "workloads"), os.path.join(scratch, "workloads"))
+    with scratch_root("attnsim-l2fit-") as scratch:
         hw = os.path.join(scratch, "hw-configs", "h100-sxm.yaml")
         fa2 = os.path.join(scratch, "workloads", "kernels", "fa2.yaml")
         hw_text = open(hw).read()
@@ -95,8 +83,6 @@ def main():
         print("fitted: l2_partition_capacity %.1fMB (read-bytes error %.1f%%); fa2 spill_per_cta %.1fKB "
               "(median of %d kernels, range %.1f-%.1f KB)" % (capacity, 100 * best[0], statistics.median(per_cta) / 1e3,
                                                             len(per_cta), min(per_cta) / 1e3, max(per_cta) / 1e3))
-    finally:
-        shutil.rmtree(scratch)
 
 
 if __name__ == "__main__":

@@ -24,13 +24,10 @@ import csv
 import io
 import os
 import re
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 
-from fit_calibration import ROOT, set_key
+from fit_calibration import ROOT, scratch_root, set_key, validate_rows
 
 DATA = os.path.join(ROOT, "validation", "h200", "data", "headdim")
 # The head dims of headdim_kernels.py's profiled run, in order (its docstring has the command).
@@ -70,16 +67,11 @@ def uneven(head_dim):
 
 
 def run(attnsim, scratch):
-    out = os.path.join(scratch, "hd.csv")
-    env = dict(os.environ, ATTNSIM_DATA_ROOT=scratch)
-    subprocess.run([attnsim, "validate", os.path.join(DATA, "sdpa_headdim.jsonl"), "--family", "prefill/fa2",
-                    "--no-gate", "-q", "--csv", out], env=env, check=True, stdout=subprocess.DEVNULL)
     rows = []
-    with open(out) as f:
-        for r in csv.DictReader(f):
-            d = int(re.search(r"-d(\d+)-", r["case_id"]).group(1))
-            if uneven(d):
-                rows.append((r["set"], abs(float(r["attnsim_us"]) / float(r["measured_us"]) - 1)))
+    for r in validate_rows(attnsim, scratch, [os.path.join(DATA, "sdpa_headdim.jsonl")], ["--family", "prefill/fa2"]):
+        d = int(re.search(r"-d(\d+)-", r["case_id"]).group(1))
+        if uneven(d):
+            rows.append((r["set"], abs(float(r["attnsim_us"]) / float(r["measured_us"]) - 1)))
     return rows
 
 
@@ -91,10 +83,7 @@ def main():
     for built, runs in counts.items():
         print("flash_fwd<%d>: %.2f extra store wavefronts per key row (%s)" % (
             built, statistics.mean(w for _, w in runs), ", ".join("d = %d: %.2f" % r for r in runs)))
-    scratch = tempfile.mkdtemp(prefix="attnsim-uneven-")
-    try:
-        shutil.copytree(os.path.join(ROOT, "hw-configs"), os.path.join(scratch, "hw-configs"))
-        shutil.copytree(os.path.join(ROOT, "workloads"), os.path.join(scratch, "workloads"))
+    with scratch_root("attnsim-uneven-") as scratch:
         fa2 = os.path.join(scratch, "workloads", "kernels", "fa2.yaml")
         text = open(fa2).read()
         best = None
@@ -109,8 +98,6 @@ def main():
                 best = (statistics.mean(cal), rate, statistics.mean(val), max(val))
         print("fitted: uneven_width_cycles_per_wavefront %g (calibration MAPE %.1f%%; validation MAPE %.1f%%, "
               "max %.1f%%)" % (best[1], 100 * best[0], 100 * best[2], 100 * best[3]))
-    finally:
-        shutil.rmtree(scratch)
 
 
 if __name__ == "__main__":
