@@ -34,7 +34,9 @@ def main():
         k = m[2 * i + 1]  # each shape ran twice; the second launch is read
         ctas = b * HEADS
         per_sm = 2 if ctas > SMS else 1  # resident CTAs on a busy SM
-        blocks_per_sm = ctas * (s // KV_BLOCK) / min(SMS, ctas)
+        # One wave: the kernel ends with its busiest SM; several: blocks spread evenly.
+        busiest = -(-ctas // SMS) if ctas <= 2 * SMS else ctas / SMS
+        blocks_per_sm = busiest * (s // KV_BLOCK)
         clocks = k["gpu__time_duration.sum"] * 1e-9 * k["sm__cycles_elapsed.avg.per_second"]
         per_block[(b, s)] = clocks / blocks_per_sm
         print("b = %2d, kv = %5d: %4d CTAs, %d per SM, %6.0f SM clocks per K/V block, %5.0f warp instructions "
