@@ -493,6 +493,30 @@ TEST_CASE("kernels: cudnn_decode splits as far as one wave allows, as Nsight Com
   CHECK(splits(8, 32) == 1);
 }
 
+TEST_CASE("kernels: FA2 prefill on a small grid runs its split-KV kernel, as Nsight Compute saw it", "[trace]") {
+  // validation/h200/data/occupancy/fa2_small_grid_ncu.csv: 2 heads at S = 4k launch
+  // flash_fwd_splitkv_kernel with 2 splits of 64-row tiles (grid (64, 2, 2)); 2 heads at 8k, whose
+  // 256 rows of 64 fill the slots, run flash_fwd_kernel.
+  auto prefill = [](int64_t heads, int64_t s) {
+    return parse_workload(load_yaml_string("name: p\nbatch: 1\nq_heads: " + std::to_string(heads) + "\nkv_heads: " +
+                                               std::to_string(heads) + "\nhead_dim: 128\nphase: prefill\nq_len: " +
+                                               std::to_string(s) + "\nkv_len: " + std::to_string(s) +
+                                               "\npattern: {name: dense}\n",
+                                           "p.yaml"),
+                          "p.yaml");
+  };
+  const Session split = prepare_session(h100(), prefill(2, 4096), "fa2");
+  CHECK(split.kernel->spec().name == "flash_decoding");
+  CHECK(split.dispatched_from == "fa2");
+  CHECK(split.trace->tiling().q_block == 64);
+  CHECK(split.trace->tiling().kv_splits == 2);
+  CHECK_FALSE(split.trace->tiling().pack_gqa);
+  CHECK(split.trace->totals().attention_units == 2 * 64 * 2);
+  const Session one = prepare_session(h100(), prefill(2, 8192), "fa2");
+  CHECK(one.kernel->spec().name == "fa2");
+  CHECK(one.dispatched_from.empty());
+}
+
 TEST_CASE("kernels: head_dim that no tile supports is a clear error", "[trace]") {
   for (const std::string& path : list_kernel_configs()) {
     INFO(path);

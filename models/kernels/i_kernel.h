@@ -56,6 +56,7 @@ struct KernelSpec {
   double softmax_overlap_fraction = 0;  // share of softmax hidden under MMA (0 = serial)
   bool skips_empty_blocks = true;    // block-sparse aware (false = dense kernel with causal only)
   int64_t max_kv_splits = 1;         // split-KV limit (decode)
+  std::string split_kernel;          // a split-KV kernel the library runs instead when it would split (FA2's mha_fwd)
   bool splits_within_one_wave = false;  // without split_heuristic: the most splits that fit one wave (else the fewest that fill it)
   bool pack_gqa = false;
   std::vector<std::string> phases;   // "prefill", "decode"

@@ -150,6 +150,7 @@ void read_gpu_keys(MapReader& r, KernelSpec& k) {
   k.spill_area_bytes_per_cta = r.has("spill_area_per_cta") ? r.quantity("spill_area_per_cta", UnitKind::bytes)
                                                           : (r.allow("spill_area_per_cta"), k.spill_bytes_per_cta);
   k.splits_within_one_wave = r.boolean("splits_within_one_wave", false);
+  k.split_kernel = r.string("split_kernel", "");
   if (r.has("split_heuristic")) {
     MapReader h = r.map("split_heuristic");
     auto& sh = k.split_heuristic;

@@ -5,6 +5,7 @@
 // every block from a row's first to its last (contiguous_cover). The same kernel
 // serves one-token decode when a split-KV kernel dispatches to it.
 #include "models/kernels/i_kernel.h"
+#include "sim/core/error.h"
 
 namespace attnsim {
 namespace {
@@ -13,6 +14,19 @@ class FlashPrefill final : public IKernel {
  public:
   explicit FlashPrefill(KernelSpec spec) : spec_(std::move(spec)) {}
   const KernelSpec& spec() const override { return spec_; }
+
+  // FA2's mha_fwd asks the split-KV heuristic too: when the grid is small it launches the split
+  // kernel, unless that kernel would hand the shape back (no split: this kernel runs).
+  std::string dispatch(const AttentionShape& shape, const HwSpec& hw) const override {
+    if (spec_.split_kernel.empty()) return "";
+    std::unique_ptr<IKernel> split;
+    try {
+      split = make_kernel(spec_.split_kernel);
+    } catch (const Error& e) {
+      throw Error((spec_.source_file.empty() ? "" : spec_.source_file + ": ") + "split_kernel: " + e.what());
+    }
+    return split->dispatch(shape, hw).empty() ? spec_.split_kernel : "";
+  }
 
   Trace make_trace(const AttentionShape& shape, std::shared_ptr<const BlockMask> mask,
                    const HwSpec& hw) const override {

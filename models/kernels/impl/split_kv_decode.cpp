@@ -17,7 +17,8 @@ class SplitKvDecode final : public IKernel {
 
   BlockGeometry block_geometry(const AttentionShape& shape) const override {
     BlockGeometry g = IKernel::block_geometry(shape);
-    g.q_block = std::max<int64_t>(shape.q_len, 1);  // all new tokens in one tile row
+    // Few new tokens share one tile row; a prefill's rows take the tile's q_block each.
+    g.q_block = std::max<int64_t>(std::min(shape.q_len, g.q_block), 1);
     return g;
   }
 
@@ -41,8 +42,9 @@ class SplitKvDecode final : public IKernel {
   }
 
  private:
+  // GQA groups fold into query rows for decode only (FA2: seqlenq_ngroups_swapped at one query).
   bool pack(const AttentionShape& shape, int64_t mask_heads) const {
-    return spec_.pack_gqa && mask_heads == 1 && shape.group_size() > 1;
+    return spec_.pack_gqa && shape.phase == Phase::decode && mask_heads == 1 && shape.group_size() > 1;
   }
   static int64_t rows(const AttentionShape& shape, int64_t q_blocks, bool packed) {
     return std::max<int64_t>(1, shape.batch * (packed ? shape.kv_heads : shape.q_heads) * q_blocks);
