@@ -515,6 +515,17 @@ TEST_CASE("kernels: FA2 prefill on a small grid runs its split-KV kernel, as Nsi
   const Session one = prepare_session(h100(), prefill(2, 8192), "fa2");
   CHECK(one.kernel->spec().name == "fa2");
   CHECK(one.dispatched_from.empty());
+  // With no kernel named, a sparse pattern still gives way to the block-sparse kernel where one
+  // runs (H100: flex), and keeps the dense default where none does (A100 has no wgmma path).
+  const Workload sparse = parse_workload(
+      load_yaml_string("name: s\nbatch: 1\nq_heads: 2\nhead_dim: 128\nphase: prefill\nkv_len: 4096\n"
+                       "pattern: {name: random_block, density: 0.2}\n",
+                       "s.yaml"),
+      "s.yaml");
+  CHECK(prepare_session(h100(), sparse, "").kernel->spec().name == "flex");
+  const Session a100 = prepare_session(load_hw_spec(resolve_hw_path("a100-sxm")), sparse, "");
+  CHECK(a100.kernel->spec().name == "flash_decoding");
+  CHECK(a100.dispatched_from == "fa2");
 }
 
 TEST_CASE("kernels: head_dim that no tile supports is a clear error", "[trace]") {

@@ -355,7 +355,7 @@ SC_MODULE(CtaSlot) {
     }
     // Per-tile work outside the pipelined block loop (pipeline fill and drain, final rescale,
     // epilogue), on the SM's shared pipes like the rest of the compute.
-    advance_to(now_s() + ctx.kernel->tile_overhead_cycles * static_cast<double>(active[sm]) / clk);
+    advance_to(now_s() + ctx.kernel->tile_overhead_cycles * std::max(static_cast<double>(active[sm]), lone_share) / clk);
     MemRequest st;
     st.op = MemRequest::store;
     st.bytes = u.num_splits > 1 ? rows * (d + 2) * 4.0 : rows * d * eb;

@@ -122,6 +122,8 @@ class IKernel {
   // The kernel a library would really launch for this shape, when it is another one
   // (flash-decoding runs FA2's ordinary forward kernel when the batch fills the GPU); "" = this.
   virtual std::string dispatch(const AttentionShape& shape, const HwSpec& hw) const;
+  // A split-KV kernel: whether it would run this shape itself with more than one split.
+  virtual bool would_split(const AttentionShape&, const HwSpec&) const { return false; }
 };
 
 struct KernelEntry {
@@ -139,7 +141,7 @@ std::vector<std::string> list_kernel_configs();
 // The default kernel for an architecture and phase (e.g. gpu + decode -> flash_decoding).
 std::string default_kernel(const HwSpec& hw, Phase phase);
 // The block-sparse kernel that replaces a dense default when the mask skips blocks
-// inside a row (gpu: flex, tpu: tpu_splash).
+// inside a row (gpu: flex where the hardware has wgmma, tpu: tpu_splash); "" = none.
 std::string block_sparse_kernel(const HwSpec& hw);
 
 }  // namespace attnsim

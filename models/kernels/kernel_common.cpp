@@ -151,6 +151,9 @@ void read_gpu_keys(MapReader& r, KernelSpec& k) {
                                                           : (r.allow("spill_area_per_cta"), k.spill_bytes_per_cta);
   k.splits_within_one_wave = r.boolean("splits_within_one_wave", false);
   k.split_kernel = r.string("split_kernel", "");
+  if (k.splits_within_one_wave && r.has("split_heuristic")) {
+    r.fail("splits_within_one_wave", "has no effect beside split_heuristic, which sets the split count; keep one of them");
+  }
   if (r.has("split_heuristic")) {
     MapReader h = r.map("split_heuristic");
     auto& sh = k.split_heuristic;
@@ -207,6 +210,12 @@ std::string default_kernel(const HwSpec& hw, Phase phase) {
   return has_wgmma ? "fa3" : "fa2";
 }
 
-std::string block_sparse_kernel(const HwSpec& hw) { return hw.arch == "tpu" ? "tpu_splash" : "flex"; }
+std::string block_sparse_kernel(const HwSpec& hw) {
+  if (hw.arch == "tpu") return "tpu_splash";
+  // The flex config is FlexAttention's Hopper (wgmma) build; without that path the dense kernel stays.
+  const bool has_wgmma = std::any_of(hw.matrix_paths.begin(), hw.matrix_paths.end(),
+                                     [](const MatrixPath& p) { return p.name == "wgmma"; });
+  return has_wgmma ? "flex" : "";
+}
 
 }  // namespace attnsim

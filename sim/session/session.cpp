@@ -82,9 +82,12 @@ void finish_session(Session& ses, const std::string& kernel_name, bool progress,
   }
   // With no kernel named, a dense kernel that would visit blocks the pattern skips
   // (anything but contiguous rows) gives way to the block-sparse kernel.
-  if (!chosen && !ses.kernel->spec().skips_empty_blocks && s.phase == Phase::prefill &&
-      contiguous_cover_entries(*ses.mask) > ses.mask->entries() * 21 / 20) {
-    ses.kernel = make_kernel(block_sparse_kernel(ses.hw));
+  // A dense kernel's split-KV stand-in (FA2 on a small grid) bounds its loop the same way.
+  const std::string sparse_kernel = block_sparse_kernel(ses.hw);
+  if (!chosen && !sparse_kernel.empty() && (!ses.kernel->spec().skips_empty_blocks || !ses.dispatched_from.empty()) &&
+      s.phase == Phase::prefill && contiguous_cover_entries(*ses.mask) > ses.mask->entries() * 21 / 20) {
+    ses.dispatched_from.clear();
+    ses.kernel = make_kernel(sparse_kernel);
     ses.mask = std::make_shared<const BlockMask>(ses.pattern->block_mask(ses.kernel->block_geometry(s)));
   }
   Progress p("generating the trace", progress);

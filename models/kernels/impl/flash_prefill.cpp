@@ -15,8 +15,8 @@ class FlashPrefill final : public IKernel {
   explicit FlashPrefill(KernelSpec spec) : spec_(std::move(spec)) {}
   const KernelSpec& spec() const override { return spec_; }
 
-  // FA2's mha_fwd asks the split-KV heuristic too: when the grid is small it launches the split
-  // kernel, unless that kernel would hand the shape back (no split: this kernel runs).
+  // FA2's mha_fwd asks the split-KV heuristic too: when it splits (a small grid), the split kernel
+  // runs; one split runs this kernel. A kernel that is not a split kernel never splits.
   std::string dispatch(const AttentionShape& shape, const HwSpec& hw) const override {
     if (spec_.split_kernel.empty()) return "";
     std::unique_ptr<IKernel> split;
@@ -25,7 +25,7 @@ class FlashPrefill final : public IKernel {
     } catch (const Error& e) {
       throw Error((spec_.source_file.empty() ? "" : spec_.source_file + ": ") + "split_kernel: " + e.what());
     }
-    return split->dispatch(shape, hw).empty() ? spec_.split_kernel : "";
+    return split->would_split(shape, hw) ? spec_.split_kernel : "";
   }
 
   Trace make_trace(const AttentionShape& shape, std::shared_ptr<const BlockMask> mask,

@@ -28,21 +28,31 @@ class SplitKvDecode final : public IKernel {
     return fills_slots(rows(shape, block_geometry(shape).q_blocks(), pack(shape, 1)), hw) ? h.one_pass_kernel : "";
   }
 
+  bool would_split(const AttentionShape& shape, const HwSpec& hw) const override {
+    if (!dispatch(shape, hw).empty()) return false;
+    const BlockGeometry g = block_geometry(shape);
+    return splits(rows(shape, g.q_blocks(), pack(shape, 1)), g.kv_blocks(), hw) > 1;
+  }
+
   Trace make_trace(const AttentionShape& shape, std::shared_ptr<const BlockMask> mask,
                    const HwSpec& hw) const override {
     require_matrix_path(spec_, hw);
+    // A prefill reaches this kernel from FA2 (split_kernel), whose split kernel bounds its KV loop
+    // like the forward kernel: it visits every block between a row's first and last.
+    if (shape.phase == Phase::prefill) mask = std::make_shared<const BlockMask>(contiguous_cover(*mask));
     TraceTiling tiling;
     tiling.q_block = mask->geometry().q_block;
     tiling.kv_block = mask->geometry().kv_block;
     tiling.pack_gqa = pack(shape, mask->mask_heads());
     const int64_t r = rows(shape, mask->geometry().q_blocks(), tiling.pack_gqa);
     const int64_t kv_blocks = mask->geometry().kv_blocks();
-    tiling.kv_splits = spec_.split_heuristic.present ? wave_splits(r, kv_blocks, hw) : slot_splits(r, kv_blocks, hw);
+    tiling.kv_splits = splits(r, kv_blocks, hw);
     return Trace(shape, tiling, mask, make_units(shape, tiling, *mask), spec_.name);
   }
 
  private:
-  // GQA groups fold into query rows for decode only (FA2: seqlenq_ngroups_swapped at one query).
+  // GQA groups fold into query rows for decode, not for a prefill (FA2 swaps them at one query;
+  // decode here also covers a few new tokens).
   bool pack(const AttentionShape& shape, int64_t mask_heads) const {
     return spec_.pack_gqa && shape.phase == Phase::decode && mask_heads == 1 && shape.group_size() > 1;
   }
@@ -53,6 +63,10 @@ class SplitKvDecode final : public IKernel {
   // Enough rows to (almost) fill the slots without splitting.
   bool fills_slots(int64_t r, const HwSpec& hw) const {
     return static_cast<double>(r) >= spec_.split_heuristic.one_pass_fill * slots(hw);
+  }
+
+  int64_t splits(int64_t r, int64_t kv_blocks, const HwSpec& hw) const {
+    return spec_.split_heuristic.present ? wave_splits(r, kv_blocks, hw) : slot_splits(r, kv_blocks, hw);
   }
 
   // Without a heuristic: two units per SM, rounded up (the fewest splits that fill the slots) or,
