@@ -40,6 +40,7 @@ SETS = [("memeff_mix_ncu.csv", [("mem_efficient", 64), ("mem_efficient", 128)], 
 
 
 def metrics(path):
+    """An `ncu --csv` file's metrics: {launch ID: {metric name: value}} (n/a values left out)."""
     lines = [l for l in open(path) if l.startswith('"')]
     out = {}
     for r in csv.DictReader(io.StringIO("".join(lines))):

@@ -13,9 +13,9 @@ instructions per 64 x 128 block at S = 8k, memeff_mix_ncu.csv): the softmax runs
 
 Usage: python3 validation/memeff_decode_occupancy.py
 """
-import csv
-import io
 import os
+
+from instruction_mix import metrics
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "validation", "h200", "data", "decode_memeff", "memeff_decode_ncu.csv")
@@ -24,11 +24,7 @@ HEADS, KV_BLOCK, SMS = 32, 128, 132
 
 
 def main():
-    lines = [l for l in open(DATA) if l.startswith('"')]
-    m = {}
-    for r in csv.DictReader(io.StringIO("".join(lines))):
-        if r["Metric Value"] != "n/a":
-            m.setdefault(int(r["ID"]), {})[r["Metric Name"]] = float(r["Metric Value"].replace(",", ""))
+    m = metrics(DATA)
     per_block = {}
     for i, (b, s) in enumerate(SHAPES):
         k = m[2 * i + 1]  # each shape ran twice; the second launch is read

@@ -290,14 +290,14 @@ SC_MODULE(CtaSlot) {
     // A CTA alone on its SM leaves pipes idle while its warps wait on their own dependencies: it
     // runs as if a 1/lone_cta_throughput_fraction share of the SM were taken, until more CTAs fill it.
     const double lone_share = 1.0 / ctx.kernel->lone_cta_throughput_fraction;
+    auto pipe_share = [&] { return std::max(static_cast<double>(active[sm]), lone_share); };
     auto block_s = [&](double share, bool masked) {
-      share = std::max(share, lone_share);
       const double c_mma = ctx.mma_cycles * share;
       const double softmax = (ctx.exp_cycles + (masked ? ctx.vec_partial_cycles : ctx.vec_full_cycles)) * share;
       const double compute = c_mma + softmax - f * std::min(c_mma, softmax) + ctx.uneven_cycles * share;
       return std::max(compute, (ctx.smem_bytes_block / ctx.smem_bytes_per_cycle + ctx.uneven_wavefronts) * share) / clk;
     };
-    double share = static_cast<double>(active[sm]);  // CTAs sharing this SM's pipes now
+    double share = pipe_share();  // CTAs sharing this SM's pipes now
     double full_s = block_s(share, false), partial_s = block_s(share, true);
     const int64_t stream = static_cast<int64_t>(u.batch) * tr.shape().kv_heads + u.kv_head;
     const double stages = ctx.kernel->pipeline_stages;
@@ -310,8 +310,8 @@ SC_MODULE(CtaSlot) {
       const uint32_t n = static_cast<uint32_t>(std::min<int64_t>(ctx.options.quantum_blocks, u.entry_end - u.entry_begin - done));
       // Chunk [e, e + n) of the row's entries, taken from the front or the back.
       const uint32_t e = down ? u.entry_end - done - n : u.entry_begin + done;
-      if (static_cast<double>(active[sm]) != share) {
-        share = static_cast<double>(active[sm]);
+      if (pipe_share() != share) {
+        share = pipe_share();
         full_s = block_s(share, false);
         partial_s = block_s(share, true);
       }
@@ -355,7 +355,7 @@ SC_MODULE(CtaSlot) {
     }
     // Per-tile work outside the pipelined block loop (pipeline fill and drain, final rescale,
     // epilogue), on the SM's shared pipes like the rest of the compute.
-    advance_to(now_s() + ctx.kernel->tile_overhead_cycles * std::max(static_cast<double>(active[sm]), lone_share) / clk);
+    advance_to(now_s() + ctx.kernel->tile_overhead_cycles * pipe_share() / clk);
     MemRequest st;
     st.op = MemRequest::store;
     st.bytes = u.num_splits > 1 ? rows * (d + 2) * 4.0 : rows * d * eb;

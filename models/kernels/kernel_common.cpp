@@ -204,18 +204,14 @@ std::unique_ptr<IKernel> make_kernel(const std::string& name_or_path) {
 std::string default_kernel(const HwSpec& hw, Phase phase) {
   if (hw.arch == "tpu") return phase == Phase::decode ? "tpu_decode" : "tpu_splash";
   if (hw.arch != "gpu") throw Error(hw.name + ": no attention kernels exist for arch '" + hw.arch + "'");
-  const bool has_wgmma = std::any_of(hw.matrix_paths.begin(), hw.matrix_paths.end(),
-                                     [](const MatrixPath& p) { return p.name == "wgmma"; });
   if (phase == Phase::decode) return "flash_decoding";
-  return has_wgmma ? "fa3" : "fa2";
+  return hw.has_matrix_path("wgmma") ? "fa3" : "fa2";
 }
 
 std::string block_sparse_kernel(const HwSpec& hw) {
   if (hw.arch == "tpu") return "tpu_splash";
   // The flex config is FlexAttention's Hopper (wgmma) build; without that path the dense kernel stays.
-  const bool has_wgmma = std::any_of(hw.matrix_paths.begin(), hw.matrix_paths.end(),
-                                     [](const MatrixPath& p) { return p.name == "wgmma"; });
-  return has_wgmma ? "flex" : "";
+  return hw.has_matrix_path("wgmma") ? "flex" : "";
 }
 
 }  // namespace attnsim

@@ -41,6 +41,10 @@ MemoryLevel parse_level(MapReader& r) {
 
 }  // namespace
 
+bool HwSpec::has_matrix_path(const std::string& path) const {
+  return std::any_of(matrix_paths.begin(), matrix_paths.end(), [&](const MatrixPath& p) { return p.name == path; });
+}
+
 const MatrixPath& HwSpec::matrix_path(const std::string& path) const {
   for (const auto& p : matrix_paths) {
     if (p.name == path) return p;

@@ -79,6 +79,7 @@ struct HwSpec {
   }
 
   const MatrixPath& matrix_path(const std::string& name) const;
+  bool has_matrix_path(const std::string& name) const;
   double peak_flops(const std::string& path, Dtype dtype) const;  // whole chip, FLOP/s
   const MemoryLevel& level(const std::string& name) const;
   const MemoryLevel* find_level(MemoryKind kind) const;  // first level of that kind, or nullptr

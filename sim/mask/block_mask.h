@@ -4,6 +4,7 @@
 // Stored as CSR so a 128k x 128k mask with 64-token blocks stays a few MB per head.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,8 +23,8 @@ struct BlockGeometry {
   int64_t q_blocks() const { return (q_len + q_block - 1) / q_block; }
   int64_t kv_blocks() const { return (kv_len + kv_block - 1) / kv_block; }
   // Inline: the timing model asks for every tile.
-  int64_t q_rows_in(int64_t qb) const { return q_block < q_len - qb * q_block ? q_block : q_len - qb * q_block; }
-  int64_t kv_cols_in(int64_t kb) const { return kv_block < kv_len - kb * kv_block ? kv_block : kv_len - kb * kv_block; }
+  int64_t q_rows_in(int64_t qb) const { return std::min(q_block, q_len - qb * q_block); }  // last may be short
+  int64_t kv_cols_in(int64_t kb) const { return std::min(kv_block, kv_len - kb * kv_block); }
 };
 
 struct BlockRow {
