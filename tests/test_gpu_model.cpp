@@ -12,6 +12,7 @@
 
 #include "models/gpu/gpu_params.h"
 #include "models/common/bandwidth_server.h"
+#include "models/common/spread_series.h"
 #include "models/gpu/gpu_sim.h"
 #include "models/gpu/l2_residency.h"
 #include "sim/config/map_reader.h"
@@ -529,6 +530,43 @@ TEST_CASE("bandwidth server: utilisation is the bytes carried over what the wind
   CHECK(hbm.utilization(5e-7, 5e-7, 1e9) == Approx(1.0));
   CHECK(hbm.utilization(5e-7, 5e-7, 2e9) == Approx(0.5));  // against a higher reference peak
   CHECK(hbm.utilization(2e-6, 1e-6, 1e9) == Approx(0.0));
+}
+
+TEST_CASE("bandwidth server: a long window's utilisation equals the bucket-by-bucket sum", "[gpu]") {
+  // Windows over hundreds of buckets are summed a block of buckets at a time; check them
+  // against the buckets themselves, with both ends mid-bucket.
+  BandwidthServer l2("l2", 1e9, 1e-7);
+  for (int i = 0; i < 3000; ++i) l2.transfer(i * 7.3e-8, 20 + (i * 37) % 90);
+  const std::vector<double>& b = l2.bucket_bytes();
+  for (const auto& [t, w] : {std::pair{1.23456e-4, 9.87e-5}, std::pair{2.0e-4, 1.0e-4}, std::pair{5.55e-6, 5.0e-6},
+                             std::pair{2.1e-4, 2.0e-4}}) {
+    const double lo = t - w;
+    double bytes = 0;
+    for (size_t i = 0; i < b.size(); ++i) {
+      const double b0 = static_cast<double>(i) * 1e-7;
+      bytes += b[i] * std::max(0.0, std::min(t, b0 + 1e-7) - std::max(lo, b0)) / 1e-7;
+    }
+    CHECK(l2.utilization(t, w, 1e9) == Approx(bytes / (1e9 * w)).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("spread series: bytes spread evenly over an interval, whole buckets and the two ends", "[gpu]") {
+  SpreadSeries s(1.0);
+  s.add(0.25, 0.75, 8);    // inside one bucket: all of it there
+  s.add(1.5, 5.25, 15);    // 4 bytes/s: 2 in bucket 1, 4 in 2..4, 1 in bucket 5
+  s.add(2.0, 3.0, 6);      // from a bucket's start to the next one's
+  const std::vector<double> b = s.buckets();
+  REQUIRE(b.size() > 6);
+  CHECK(b[0] == Approx(8));
+  CHECK(b[1] == Approx(2));
+  CHECK(b[2] == Approx(4 + 6));
+  CHECK(b[3] == Approx(4).margin(1e-12));
+  CHECK(b[4] == Approx(4));
+  CHECK(b[5] == Approx(1));
+  CHECK(b[6] == Approx(0).margin(1e-12));
+  double total = 0;
+  for (double x : b) total += x;
+  CHECK(total == Approx(29));
 }
 
 TEST_CASE("loaded latency: a flat curve is the unloaded latency, a rising one slows a memory-bound run", "[gpu]") {

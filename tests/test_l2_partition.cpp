@@ -2,6 +2,7 @@
 // its config checks, and the parallel runner validate and sweep share.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -17,6 +18,7 @@
 #include "sim/config/map_reader.h"
 #include "sim/core/error.h"
 #include "sim/core/forked_map.h"
+#include "sim/core/hash.h"
 #include "sim/core/paths.h"
 #include "sim/session/session.h"
 
@@ -69,6 +71,39 @@ TEST_CASE("LRU stack distance: hits below the ramp, misses above, a linear share
   CHECK(l2.access(0, 1, 2) == Approx(0.25));  // distance 9: (9 - 8) / 4
   l2.fill(11, 3);
   CHECK(l2.resident_fraction(2.5) == Approx(0.25));  // 11 bytes after it: 0.75 of it gone
+}
+
+TEST_CASE("LRU stack distance over thousands of buckets equals a brute-force count", "[l2]") {
+  // Distances summed through blocks and super-blocks (16 and 256 buckets) against a direct
+  // count of the distinct bytes since each key's previous access; keys of 1-4 bytes re-read
+  // at irregular gaps, so sums start and end mid-block and cross many super-blocks.
+  const L2StackParams p{1000, 800};  // misses from 600 to 1400 bytes of distance
+  const int64_t keys = 700;
+  L2StackDistance l2(keys, p, 1.0, 20000);
+  std::vector<double> last_t(keys, -1), bytes(keys);
+  for (int64_t k = 0; k < keys; ++k) bytes[static_cast<size_t>(k)] = 1 + k % 4;
+  int checked = 0, hits = 0, partial = 0, misses = 0;
+  for (int64_t step = 0; step < 15000; ++step) {
+    const int64_t key = static_cast<int64_t>(mix64(static_cast<uint64_t>(step)) % keys);  // gaps of 1 to thousands
+    const double t = static_cast<double>(step);
+    const size_t k = static_cast<size_t>(key);
+    double expect = 1.0;
+    if (last_t[k] >= 0) {
+      double distance = 0;  // distinct bytes touched after the key's last access
+      for (int64_t o = 0; o < keys; ++o) {
+        if (o != key && last_t[static_cast<size_t>(o)] > last_t[k]) distance += bytes[static_cast<size_t>(o)];
+      }
+      expect = std::clamp((distance - 600) / 800, 0.0, 1.0);
+      ++checked;
+    }
+    REQUIRE(l2.access(key, bytes[k], t) == Approx(expect).margin(1e-12));
+    if (last_t[k] >= 0) (expect == 0 ? hits : expect == 1 ? misses : partial) += 1;
+    last_t[k] = t;
+  }
+  CHECK(checked > 14000);
+  CHECK(hits > 1000);   // the distances span the ramp: hits, partial misses and misses
+  CHECK(partial > 1000);
+  CHECK(misses > 1000);
 }
 
 TEST_CASE("L2 partitions: a far SM's read is served by the home partition, not DRAM", "[l2]") {

@@ -19,13 +19,17 @@ double BandwidthServer::transfer(double start_s, double bytes) {
   double remaining = bytes;
   double done_s = start_s;
   while (remaining > 0) {
-    if (i >= used_.size()) used_.resize(std::max(i + 1, used_.size() * 2 + 64), 0.0);
+    if (i >= used_.size()) {
+      used_.resize(std::max(i + 1, used_.size() * 2 + 64), 0.0);
+      block_used_.resize(used_.size() / kBlock + 1, 0.0);
+    }
     // In the first bucket only the time after start_s is usable.
     const double bucket_start = static_cast<double>(i) * bucket_s_;
     const double usable = std::min(capacity_, capacity_ * (bucket_start + bucket_s_ - start_s) / bucket_s_);
     const double take = std::min(remaining, std::max(0.0, usable - used_[i]));
     if (take > 0) {
       used_[i] += take;
+      block_used_[i / kBlock] += take;
       remaining -= take;
       done_s = std::max(start_s, bucket_start + bucket_s_ * used_[i] / capacity_);
     }
@@ -36,6 +40,7 @@ double BandwidthServer::transfer(double start_s, double bytes) {
 
 void BandwidthServer::scale(double factor) {
   for (double& b : used_) b *= factor;
+  for (double& b : block_used_) b *= factor;
   total_bytes_ *= factor;
 }
 
@@ -48,15 +53,21 @@ double BandwidthServer::peak_bytes_per_s() const {
 double BandwidthServer::utilization(double t_s, double window_s, double reference_bytes_per_s) const {
   const double lo = std::max(0.0, t_s - window_s);
   if (t_s <= lo) return 0.0;
-  double bytes = 0;
   const size_t first = static_cast<size_t>(lo / bucket_s_);
   const size_t last = std::min(used_.size(), static_cast<size_t>(std::ceil(t_s / bucket_s_)));
-  for (size_t i = first; i < last; ++i) {
-    // Share of bucket i inside the window.
+  if (first >= last) return 0.0;
+  // The two end buckets count by their share inside the window; the ones between whole, a
+  // block at a time where a block lies wholly inside.
+  auto share = [&](size_t i) {
     const double b0 = static_cast<double>(i) * bucket_s_;
-    const double inside = std::max(0.0, std::min(t_s, b0 + bucket_s_) - std::max(lo, b0)) / bucket_s_;
-    bytes += used_[i] * inside;
-  }
+    return used_[i] * std::max(0.0, std::min(t_s, b0 + bucket_s_) - std::max(lo, b0)) / bucket_s_;
+  };
+  double bytes = share(first);
+  if (last - 1 > first) bytes += share(last - 1);
+  size_t i = first + 1;
+  for (; i < last - 1 && i % kBlock != 0; ++i) bytes += used_[i];
+  for (; i + kBlock <= last - 1; i += kBlock) bytes += block_used_[i / kBlock];
+  for (; i < last - 1; ++i) bytes += used_[i];
   return bytes / (reference_bytes_per_s * (t_s - lo));
 }
 

@@ -35,6 +35,9 @@ class BandwidthServer {
   double capacity_;  // bytes per bucket
   double total_bytes_ = 0;
   std::vector<double> used_;
+  // Sums of kBlock buckets, so that a utilization window over many buckets costs its blocks.
+  static constexpr size_t kBlock = 16;
+  std::vector<double> block_used_;
 };
 
 }  // namespace attnsim

@@ -11,6 +11,7 @@
 #include <tlm_utils/tlm_quantumkeeper.h>
 
 #include "models/common/bandwidth_server.h"
+#include "models/common/spread_series.h"
 #include "models/gpu/gpu_params.h"
 #include "models/common/systemc_context.h"
 #include "models/gpu/l2_replay.h"
@@ -226,27 +227,25 @@ SC_MODULE(CtaSlot) {
   Scheduler& sched;
   std::vector<int>& active;  // resident CTAs per SM
   GpuSimResult& out;
-  std::vector<double>& smem_series;
-  double smem_bucket_s;
+  SpreadSeries& smem_series;  // a chunk's SMEM bytes spread over its duration
   uint32_t sm;
   int64_t units_run = 0;
   tlm_utils::tlm_quantumkeeper qk;
+  tlm::tlm_generic_payload payload;  // one per slot, reused: constructing one per request allocates
 
   SC_HAS_PROCESS(CtaSlot);
   CtaSlot(sc_core::sc_module_name name, RunContext& c, Scheduler& s, std::vector<int>& act, GpuSimResult& o,
-          std::vector<double>& smem, double smem_bucket, uint32_t sm_index)
-      : sc_module(name), socket("socket"), ctx(c), sched(s), active(act), out(o), smem_series(smem),
-        smem_bucket_s(smem_bucket), sm(sm_index) {
+          SpreadSeries& smem, uint32_t sm_index)
+      : sc_module(name), socket("socket"), ctx(c), sched(s), active(act), out(o), smem_series(smem), sm(sm_index) {
     SC_THREAD(run);
   }
 
   double memory(MemRequest& r) {
-    tlm::tlm_generic_payload trans;
-    trans.set_extension(&r);
+    payload.set_extension(&r);
     r.sm = sm;
     sc_time delay = qk.get_local_time();
-    socket->b_transport(trans, delay);
-    trans.clear_extension(&r);
+    socket->b_transport(payload, delay);
+    payload.clear_extension(&r);
     return r.done_s;
   }
 
@@ -254,19 +253,6 @@ SC_MODULE(CtaSlot) {
   void advance_to(double t_s) {
     const double now = now_s();
     if (t_s > now) qk.inc(sc_time(t_s - now, SC_SEC));
-  }
-
-  // Spreads a chunk's SMEM bytes evenly over the chunk's duration.
-  void add_smem(double t0_s, double t1_s, double bytes) {
-    const size_t first = static_cast<size_t>(t0_s / smem_bucket_s);
-    const size_t last = std::max(first, static_cast<size_t>(t1_s / smem_bucket_s));
-    if (last >= smem_series.size()) smem_series.resize(last + 1024, 0.0);
-    const double span = std::max(t1_s - t0_s, 1e-15);
-    for (size_t i = first; i <= last; ++i) {
-      const double lo = std::max(t0_s, static_cast<double>(i) * smem_bucket_s);
-      const double hi = std::min(t1_s, static_cast<double>(i + 1) * smem_bucket_s);
-      smem_series[i] += first == last ? bytes : bytes * std::max(0.0, hi - lo) / span;
-    }
   }
 
   // `prefetched`: a persistent kernel's producer loaded this tile's Q and first K/V
@@ -345,7 +331,7 @@ SC_MODULE(CtaSlot) {
       const double exposed = ctx.kernel->exposed_load_latency ? n * lat / stages : (first ? lat : 0.0);
       const double end = std::max({t_start + compute + exposed, mem_done + lat / stages + full_s,
                                    t_start + n * lat / stages});
-      add_smem(t_start, end, n * ctx.smem_bytes_block);
+      smem_series.add(t_start, end, n * ctx.smem_bytes_block);
       if (ctx.record) ctx.record->chunk(chunk, {t_start, end, r.blocks, static_cast<int32_t>(stream), static_cast<uint16_t>(n), static_cast<uint16_t>(sm), down});
       advance_to(end);
       block_interval_s = (end - t_start) / n;
@@ -534,7 +520,7 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
 
   const int64_t streams = s.batch * s.kv_heads;
   // One timing run; with the partitioned L2 replay, possibly a second one with its misses.
-  auto run_pass = [&](GpuSimResult& out, std::unique_ptr<MemorySystem>& memory, std::vector<double>& smem_series) {
+  auto run_pass = [&](GpuSimResult& out, std::unique_ptr<MemorySystem>& memory, SpreadSeries& smem_series) {
     fresh_systemc_context();
     tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_time(std::clamp(est_s / 500.0, 1e-8, 5e-5), SC_SEC));
     out.launch_s = gpu.launch_overhead_s;
@@ -549,7 +535,7 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
     for (int k = 0; k < per_sm; ++k) {
       for (int sm = 0; sm < hw.units; ++sm) {
         auto slot = std::make_unique<CtaSlot>(("slot" + std::to_string(k * hw.units + sm)).c_str(), ctx, sched, active,
-                                              out, smem_series, bucket_s, static_cast<uint32_t>(sm));
+                                              out, smem_series, static_cast<uint32_t>(sm));
         slot->socket.bind(memory->socket);
         slots.push_back(std::move(slot));
       }
@@ -562,7 +548,7 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
 
   GpuSimResult out;
   std::unique_ptr<MemorySystem> memory;
-  std::vector<double> smem_series;
+  SpreadSeries smem_spread(bucket_s);
   // Two passes where tiles are re-read and the footprint can outgrow an L2 partition.
   const double footprint_bytes = static_cast<double>(streams) * 2.0 * s.kv_len * ctx.head_bytes + totals.q_bytes +
                                  totals.out_bytes;
@@ -583,7 +569,7 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
     const double rate = std::min(1.0, kReplayTiles / std::max(1.0, static_cast<double>(totals.tile_steps)));
     record = std::make_unique<L2StackReplay>(streams, g.kv_blocks(), rate);
     ctx.record = record.get();
-    run_pass(out, memory, smem_series);
+    run_pass(out, memory, smem_spread);
     ctx.record = nullptr;
     std::vector<double> tile_bytes;
     for (int64_t k = 0; k < g.kv_blocks(); ++k) tile_bytes.push_back(ctx.kv_block_bytes(static_cast<uint32_t>(k)));
@@ -598,13 +584,13 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
       ctx.replayed = &replayed;
       out = GpuSimResult{};
       memory.reset();
-      smem_series.clear();
+      smem_spread.clear();
     } else {
       for (int i = 0; i < memory->cache; ++i) memory->hops[static_cast<size_t>(i)].add_read(delta_bytes);
       memory->replayed_misses = replayed.total_miss_tiles;
     }
   }
-  if (second_pass) run_pass(out, memory, smem_series);
+  if (second_pass) run_pass(out, memory, smem_spread);
   out.ctas = static_cast<int64_t>(trace.units().size());
   out.waves = static_cast<double>(totals.attention_units) / static_cast<double>(out.slots);
   out.latency_s = out.launch_s + out.kernel_s + kernel.fixed_overhead_s;
@@ -628,6 +614,7 @@ GpuSimResult simulate_gpu(const Trace& trace, const HwSpec& hw, const KernelSpec
   out.l2_dirty_end_bytes = dirty_end;
   double step = 0;
   LevelTraffic lsmem{smem->name, 0, 0, 0, smem->bandwidth_bytes_per_s * hw.units, {}};
+  const std::vector<double> smem_series = smem_spread.buckets();
   for (double b : smem_series) lsmem.read_bytes += b;
   lsmem.series_bytes_per_s = downsample_series(smem_series, bucket_s, options.max_series_points, out.kernel_s, &step);
   for (double b : lsmem.series_bytes_per_s) lsmem.peak_bytes_per_s = std::max(lsmem.peak_bytes_per_s, b);

@@ -17,6 +17,7 @@ L2StackDistance::L2StackDistance(int64_t keys, L2StackParams p, double bucket_s,
   const auto buckets = static_cast<size_t>(std::ceil(horizon_s / bucket_s)) + 1;
   bucket_bytes_.assign(buckets, 0.0);
   block_bytes_.assign(buckets / kBlock + 1, 0.0);
+  super_bytes_.assign(buckets / (kBlock * kBlock) + 1, 0.0);
   last_bucket_.assign(static_cast<size_t>(keys), -1);
 }
 
@@ -27,11 +28,14 @@ int64_t L2StackDistance::bucket_of(double t_s) const {
 void L2StackDistance::add(int64_t bucket, double bytes) {
   bucket_bytes_[static_cast<size_t>(bucket)] += bytes;
   block_bytes_[static_cast<size_t>(bucket / kBlock)] += bytes;
+  super_bytes_[static_cast<size_t>(bucket / (kBlock * kBlock))] += bytes;
   newest_ = std::max(newest_, bucket);
 }
 
 double L2StackDistance::after(int64_t bucket, double cap) const {
-  // Newest block's buckets, then whole blocks back to `bucket`'s, then its own tail.
+  // From the newest bucket back to `bucket`'s: the newest block's buckets, the newest super-
+  // block's blocks, whole super-blocks, then the first super-block's blocks and the first
+  // block's buckets. Sums of whole bytes are exact in any order, so the grouping does not show.
   double sum = 0;
   const int64_t first_block = bucket / kBlock, newest_block = newest_ / kBlock;
   if (first_block == newest_block) {
@@ -39,9 +43,25 @@ double L2StackDistance::after(int64_t bucket, double cap) const {
     return std::max(0.0, sum);
   }
   for (int64_t b = newest_block * kBlock; b <= newest_; ++b) sum += bucket_bytes_[static_cast<size_t>(b)];
-  for (int64_t k = newest_block - 1; k > first_block; --k) {
-    sum += block_bytes_[static_cast<size_t>(k)];
-    if (sum > cap) return sum;
+  const int64_t first_super = first_block / kBlock, newest_super = newest_block / kBlock;
+  if (first_super == newest_super) {
+    for (int64_t k = newest_block - 1; k > first_block; --k) {
+      sum += block_bytes_[static_cast<size_t>(k)];
+      if (sum > cap) return sum;
+    }
+  } else {
+    for (int64_t k = newest_block - 1; k >= newest_super * kBlock; --k) {
+      sum += block_bytes_[static_cast<size_t>(k)];
+      if (sum > cap) return sum;
+    }
+    for (int64_t k = newest_super - 1; k > first_super; --k) {
+      sum += super_bytes_[static_cast<size_t>(k)];
+      if (sum > cap) return sum;
+    }
+    for (int64_t k = (first_super + 1) * kBlock - 1; k > first_block; --k) {
+      sum += block_bytes_[static_cast<size_t>(k)];
+      if (sum > cap) return sum;
+    }
   }
   for (int64_t b = bucket + 1; b < (first_block + 1) * kBlock; ++b) sum += bucket_bytes_[static_cast<size_t>(b)];
   return std::max(0.0, sum);

@@ -7,9 +7,9 @@
 //   miss(d) = clamp((d - (C - w/2)) / w, 0, 1).
 // Bytes are kept per time bucket: each key's bytes sit in the bucket of its last access and
 // move on each re-access, so the distance of an access is the sum over the buckets after its
-// key's previous one. Buckets are grouped in blocks with running sums; a distance is summed
-// from the present backwards and stops once it is past the ramp (a sure miss), so the cost
-// follows the reuse distance, not the run's length. Accesses must come in time order
+// key's previous one. Buckets are grouped in blocks, and blocks in super-blocks, with running
+// sums; a distance is summed from the present backwards and stops once it is past the ramp (a
+// sure miss), so the cost follows the reuse distance (over 256 at a time), not the run's length. Accesses must come in time order
 // (l2_replay.h sorts them); `horizon_s` bounds their times.
 #pragma once
 
@@ -35,7 +35,7 @@ class L2StackDistance {
   double resident_fraction(double t_s) const;
 
  private:
-  static constexpr int64_t kBlock = 16;  // buckets per block
+  static constexpr int64_t kBlock = 16;  // buckets per block, and blocks per super-block
   int64_t bucket_of(double t_s) const;
   void add(int64_t bucket, double bytes);
   // Bytes in buckets later than `bucket` (up to the newest), or more than `cap` once past it.
@@ -44,7 +44,7 @@ class L2StackDistance {
 
   L2StackParams p_;
   double bucket_s_;
-  std::vector<double> bucket_bytes_, block_bytes_;
+  std::vector<double> bucket_bytes_, block_bytes_, super_bytes_;
   int64_t newest_ = 0;
   std::vector<int64_t> last_bucket_;  // per key, -1 = never touched
 };

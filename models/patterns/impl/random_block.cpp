@@ -60,33 +60,46 @@ class RandomBlock final : public ISparsityPattern {
   BlockMask block_mask(const BlockGeometry& g) const override {
     const int64_t mh = head_invariant() ? 1 : g.heads;
     BlockMask mask(g, 1, mh);
-    const int64_t kv_blocks = g.kv_blocks();  // hoisted: the append calls keep the compiler from it
-    std::vector<int64_t> count(static_cast<size_t>(kv_blocks), 0);
+    std::vector<int64_t> count(static_cast<size_t>(g.kv_blocks()), 0);
+    std::vector<int64_t> touched;  // key blocks with a count, so a row's scan costs its kept blocks
     double pairs = 0;
     for (int64_t h = 0; h < mh; ++h) {
       for (int64_t qb = 0; qb < g.q_blocks(); ++qb) {
         const int64_t qa = g.q_offset + qb * g.q_block, qz = qa + g.q_rows_in(qb);  // query positions [qa, qz)
-        for (int64_t i = qa / block_; i * block_ < qz; ++i) {
+        int64_t pieces = 0;  // pattern rows in this query block: one unless the blocks differ
+        for (int64_t i = qa / block_; i * block_ < qz; ++i, ++pieces) {
           const int64_t r0 = std::max(qa, i * block_), r1 = std::min(qz, (i + 1) * block_);
           const int64_t kend = causal_ ? std::min(r1, kv_len_) : kv_len_;  // keys >= kend are never allowed
           const uint64_t row = row_key(h, i);
-          for (int64_t j = 0; j * block_ < kend; ++j) {
-            if (!kept(row, i, j)) continue;
+          // The kept test inline, on locals: stores into `count` would otherwise make the
+          // compiler reload the members for each of the row's key blocks.
+          const uint64_t threshold = threshold_;
+          const int64_t diagonal = diagonal_ ? i : -1, key_blocks = (kend + block_ - 1) / block_;
+          for (int64_t j = 0; j < key_blocks; ++j) {
+            if (j != diagonal && (mix64(row ^ static_cast<uint64_t>(j)) >> 11) >= threshold) continue;
             const int64_t c0 = j * block_, c1 = std::min((j + 1) * block_, kv_len_);
             for (int64_t kb = c0 / g.kv_block; kb * g.kv_block < c1; ++kb) {
               const int64_t a = std::max(c0, kb * g.kv_block), z = std::min(c1, (kb + 1) * g.kv_block);
-              count[static_cast<size_t>(kb)] += allowed(r0, r1, a, z);
+              const int64_t n = allowed(r0, r1, a, z);
+              int64_t& c = count[static_cast<size_t>(kb)];
+              if (c == 0 && n > 0) touched.push_back(kb);
+              c += n;
             }
           }
         }
+        // One pattern row touches key blocks in ascending order; several need sorting.
+        if (pieces > 1) {
+          std::sort(touched.begin(), touched.end());
+          touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+        }
         const int64_t rows = qz - qa;
-        for (int64_t kb = 0; kb < kv_blocks; ++kb) {
+        for (const int64_t kb : touched) {
           int64_t& c = count[static_cast<size_t>(kb)];
-          if (c == 0) continue;
           mask.append(static_cast<uint32_t>(kb), c < rows * g.kv_cols_in(kb));
           pairs += static_cast<double>(c);
           c = 0;
         }
+        touched.clear();
         mask.end_row();
       }
     }
