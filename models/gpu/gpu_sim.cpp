@@ -168,11 +168,13 @@ SC_MODULE(MemorySystem) {
         const double fill_rate =
             judge ? hops.front().server->utilization(t0, span_s, 1.0) * std::min(t0, span_s) / span_s : 0.0;
         double miss_bytes = 0, all_bytes = 0;
-        for (uint32_t k = 0; k < r->n; ++k) {
-          const uint32_t block = r->blocks[r->descending ? r->n - 1 - k : k];
-          const double b = ctx.kv_block_bytes(block);
-          all_bytes += b;
-          miss_bytes += judge ? judge->access(r->stream, block, b, fill_rate * k * r->block_interval_s) : b;
+        const auto bytes_of = [&](uint32_t block) { return ctx.kv_block_bytes(block); };
+        if (judge) {
+          miss_bytes = judge->access_chunk(r->stream, r->blocks, r->n, r->descending, fill_rate, r->block_interval_s,
+                                           bytes_of, all_bytes);
+        } else {
+          for (uint32_t k = 0; k < r->n; ++k) all_bytes += bytes_of(r->blocks[r->descending ? r->n - 1 - k : k]);
+          miss_bytes = all_bytes;
         }
         if (ctx.replayed) {  // a chunk the replay did not keep had no sampled tile: its misses are in others'
           const int64_t i = ctx.replayed->find(r->chunk);

@@ -25,20 +25,4 @@ double L2Residency::resident_fraction(double mark) const {
   return evicting <= 0 ? 1.0 : std::exp(-evicting / usable_bytes_);
 }
 
-double L2Residency::access(int64_t stream, int64_t tile, double bytes, double ahead_bytes) {
-  double& mark = last_mark_[static_cast<size_t>(stream * tiles_per_stream_ + tile)];
-  double miss = 1.0;
-  if (mark >= 0 && bytes <= usable_bytes_) {
-    // Seen before: survived the fills since, counted at the time of this access. A tile
-    // announced further ahead by another CTA than this access is still resident.
-    const double evicting = filled_bytes_ + ahead_bytes - std::max(mark, usable_bytes_);
-    miss = evicting <= 0 ? 0.0 : 1.0 - std::exp(-evicting / usable_bytes_);
-  }
-  hits_ += 1.0 - miss;
-  misses_ += miss;
-  mark = std::max(mark, filled_bytes_ + ahead_bytes);
-  filled_bytes_ += miss * bytes;
-  return miss * bytes;
-}
-
 }  // namespace attnsim

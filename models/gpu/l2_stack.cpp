@@ -35,7 +35,8 @@ void L2StackDistance::add(int64_t bucket, double bytes) {
 double L2StackDistance::after(int64_t bucket, double cap) const {
   // From the newest bucket back to `bucket`'s: the newest block's buckets, the newest super-
   // block's blocks, whole super-blocks, then the first super-block's blocks and the first
-  // block's buckets. Sums of whole bytes are exact in any order, so the grouping does not show.
+  // block's buckets. Sums of whole bytes are exact in any order, so the grouping does not show;
+  // a sampled replay's fractional shares can differ from a bucket-by-bucket sum in the last bits.
   double sum = 0;
   const int64_t first_block = bucket / kBlock, newest_block = newest_ / kBlock;
   if (first_block == newest_block) {
