@@ -41,7 +41,7 @@ class SpreadSeries {
     double level = 0;
     for (size_t i = 0; i < out.size(); ++i) {
       level += step_[i];
-      out[i] = direct_[i] + level;
+      out[i] = std::max(0.0, direct_[i] + level);  // the running level's rounding can leave -0.000...
     }
     return out;
   }

@@ -31,9 +31,10 @@ class RandomBlock final : public ISparsityPattern {
   uint64_t row_key(int64_t head, int64_t i) const {
     return mix64(mix64(seed_ ^ static_cast<uint64_t>(head)) ^ static_cast<uint64_t>(i));
   }
-  bool kept(uint64_t row, int64_t i, int64_t j) const {
-    if (diagonal_ && i == j) return true;
-    return (mix64(row ^ static_cast<uint64_t>(j)) >> 11) < threshold_;
+  // Key block j of a row whose hash is `row`: kept when it is the row's diagonal block
+  // (`diagonal_j`, -1 for none) or its uniform falls under the density.
+  static bool kept(uint64_t row, int64_t j, int64_t diagonal_j, uint64_t threshold) {
+    return j == diagonal_j || (mix64(row ^ static_cast<uint64_t>(j)) >> 11) < threshold;
   }
 
   void row_intervals(int64_t, int64_t head, int64_t q_pos, std::vector<Interval>& out) const override {
@@ -43,7 +44,7 @@ class RandomBlock final : public ISparsityPattern {
     const size_t first = out.size();
     const uint64_t row = row_key(head, i);
     for (int64_t j = 0; j <= last; ++j) {
-      if (!kept(row, i, j)) continue;
+      if (!kept(row, j, diagonal_ ? i : -1, threshold_)) continue;
       const int64_t b = j * block_, e = std::min((j + 1) * block_, end);
       if (out.size() > first && out.back().end == b) {
         out.back().end = e;
@@ -71,12 +72,12 @@ class RandomBlock final : public ISparsityPattern {
           const int64_t r0 = std::max(qa, i * block_), r1 = std::min(qz, (i + 1) * block_);
           const int64_t kend = causal_ ? std::min(r1, kv_len_) : kv_len_;  // keys >= kend are never allowed
           const uint64_t row = row_key(h, i);
-          // The kept test inline, on locals: stores into `count` would otherwise make the
-          // compiler reload the members for each of the row's key blocks.
+          // Members read once into locals: stores into `count` would otherwise make the
+          // compiler reload them for each of the row's key blocks.
           const uint64_t threshold = threshold_;
           const int64_t diagonal = diagonal_ ? i : -1, key_blocks = (kend + block_ - 1) / block_;
           for (int64_t j = 0; j < key_blocks; ++j) {
-            if (j != diagonal && (mix64(row ^ static_cast<uint64_t>(j)) >> 11) >= threshold) continue;
+            if (!kept(row, j, diagonal, threshold)) continue;
             const int64_t c0 = j * block_, c1 = std::min((j + 1) * block_, kv_len_);
             for (int64_t kb = c0 / g.kv_block; kb * g.kv_block < c1; ++kb) {
               const int64_t a = std::max(c0, kb * g.kv_block), z = std::min(c1, (kb + 1) * g.kv_block);
