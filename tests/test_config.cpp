@@ -15,10 +15,13 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "models/gpu/gpu_params.h"
 #include "models/tpu/tpu_params.h"
 #include "sim/config/map_reader.h"
 #include "sim/core/error.h"
+#include "sim/core/paths.h"
 #include "sim/core/units.h"
 #include "sim/hw/hw_spec.h"
 
@@ -437,6 +440,28 @@ TEST_CASE("H100 config: parsed values match the datasheet arithmetic", "[config]
   CHECK_THAT(error_of([] { resolve_hw_path("h100-sxn"); }),
              Contains("unknown hardware 'h100-sxn'") && Contains("did you mean 'h100-sxm'?") &&
                  Contains("tpu-v5e"));
+}
+
+TEST_CASE("GPU configs carry the SM count and L2 size the measured GPUs' drivers report", "[config]") {
+  // Every harness run records cudaDeviceProp (validation/<gpu>/data/env.json). The H200's config
+  // once copied the H100's 50 MB L2 ("same die") where its driver reports 60 MiB, and every long
+  // prefill's DRAM bytes on it were off by up to 184%: a config must agree with the GPU it models.
+  int checked = 0;
+  for (const char* gpu : {"h100", "h200"}) {
+    const fs::path env_path = fs::path(data_root()) / "validation" / gpu / "data" / "env.json";
+    INFO(env_path.string());
+    std::ifstream in(env_path);
+    REQUIRE(in);
+    const nlohmann::json env = nlohmann::json::parse(in)["runs"][0]["environment"];
+    const HwSpec hw = load_hw_spec(resolve_hw_path(std::string(gpu) + "-sxm"));
+    const GpuParams& p = hw.params<GpuParams>();
+    const double l2_bytes = env["l2_cache_bytes"].get<double>();
+    CHECK(hw.units == env["sm_count"].get<int>());
+    CHECK(hw.level("l2").capacity_bytes == l2_bytes);
+    CHECK(p.l2_partitions * p.l2_partition.capacity_bytes == l2_bytes);
+    ++checked;
+  }
+  CHECK(checked == 2);
 }
 
 // ---------------------------------------------------------------- source discipline
