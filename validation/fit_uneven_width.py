@@ -20,14 +20,13 @@ It prints both; a person copies them into fa2.yaml with their source tags.
 Usage: python3 validation/fit_uneven_width.py [--attnsim build/attnsim]
 """
 import argparse
-import csv
-import io
 import os
 import re
 import statistics
 import sys
 
 from fit_calibration import ROOT, scratch_root, set_key, validate_rows
+from instruction_mix import metrics
 
 DATA = os.path.join(ROOT, "validation", "h200", "data", "headdim")
 # The head dims of headdim_kernels.py's profiled run, in order (its docstring has the command).
@@ -41,17 +40,13 @@ NAME = re.compile(r"Flash_fwd_kernel_traits<(\d+), \d+, (\d+), \d+,.*?>>, (\d), 
 
 
 def wavefronts_per_key():
-    lines = [l for l in open(os.path.join(DATA, "headdim_uneven_all_ncu.csv")) if l.startswith('"')]
-    kernels = {}
-    for r in csv.DictReader(io.StringIO("".join(lines))):
-        k = kernels.setdefault(int(r["ID"]), {"name": r["Kernel Name"], "grid": r["Grid Size"]})
-        k[r["Metric Name"]] = float(r["Metric Value"].replace(",", ""))
+    kernels = metrics(os.path.join(DATA, "headdim_uneven_all_ncu.csv"), ("Kernel Name", "Grid Size"))
     per_key = {}  # (built head dim, even) -> [(head dim, wavefronts per key row)]
     for i, k in sorted(kernels.items()):
-        m = NAME.search(k["name"])
+        m = NAME.search(k["Kernel Name"])
         built, even_k = int(m.group(1)), m.group(8) == "1"
         ctas = 1
-        for g in re.findall(r"\d+", k["grid"]):
+        for g in re.findall(r"\d+", k["Grid Size"]):
             ctas *= int(g)
         wf = k["l1tex__data_pipe_lsu_wavefronts_mem_shared_op_st.sum"] / (ctas * SEQ)  # every CTA reads all keys
         per_key.setdefault((built, even_k), []).append((PROFILED_DIMS[i], wf))

@@ -39,14 +39,15 @@ SETS = [("memeff_mix_ncu.csv", [("mem_efficient", 64), ("mem_efficient", 128)], 
         ("fa_mix_ncu.csv", [("cudnn", 64), ("cudnn", 128)], None, 4)]
 
 
-def metrics(path):
-    """An `ncu --csv` file's metrics: {launch ID: {metric name: value}} (n/a values left out)."""
+def metrics(path, fields=()):
+    """An `ncu --csv` file's metrics: {launch ID: {metric name: value}} (n/a values left out), plus
+    the columns named in `fields` (e.g. "Kernel Name", "Grid Size") as text."""
     lines = [l for l in open(path) if l.startswith('"')]
     out = {}
     for r in csv.DictReader(io.StringIO("".join(lines))):
-        if r["Metric Value"] == "n/a":
-            continue
-        out.setdefault(int(r["ID"]), {})[r["Metric Name"]] = float(r["Metric Value"].replace(",", ""))
+        launch = out.setdefault(int(r["ID"]), {f: r[f] for f in fields})
+        if r["Metric Value"] != "n/a":
+            launch[r["Metric Name"]] = float(r["Metric Value"].replace(",", ""))
     return out
 
 
