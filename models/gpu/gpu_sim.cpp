@@ -298,8 +298,8 @@ SC_MODULE(CtaSlot) {
       const uint32_t n = static_cast<uint32_t>(std::min<int64_t>(ctx.options.quantum_blocks, u.entry_end - u.entry_begin - done));
       // Chunk [e, e + n) of the row's entries, taken from the front or the back.
       const uint32_t e = down ? u.entry_end - done - n : u.entry_begin + done;
-      if (pipe_share() != share) {
-        share = pipe_share();
+      if (const double now_share = pipe_share(); now_share != share) {
+        share = now_share;
         full_s = block_s(share, false);
         partial_s = block_s(share, true);
       }
